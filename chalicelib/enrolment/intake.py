@@ -1,0 +1,155 @@
+"""Turning what a clerk or an app sends into an :class:`ApplicationForm`.
+
+Everything here is checked before anything is stored: a row that fails gets a
+machine-readable code the clerk can act on, and nothing of it is kept. What
+needs documents or the population registry is the workflow's job.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterator
+
+from chalicelib.core.errors import InvalidInput, PayloadTooLarge
+from chalicelib.enrolment.model import SCHOOL_LEVELS, ApplicationForm, Program
+from chalicelib.identity.areas import area_codes
+from chalicelib.identity.nik import InvalidKk, InvalidNik, KkNumber, Nik
+
+CSV_COLUMNS = ("nik", "full_name", "sex", "birth_date", "kk_number", "village_code",
+               "program", "school_level", "bank_account", "beneficiary_proof")
+REQUIRED = ("nik", "full_name", "sex", "birth_date", "program")
+MAX_BATCH_ROWS = 500
+"""One upload is processed within one API call; bigger files are sent in parts."""
+MAX_BATCH_BYTES = 512 * 1024
+
+_KTP_SEX = {"L": "M", "P": "F", "M": "M", "F": "F"}
+_NAME = re.compile(r"^[A-Za-z][A-Za-z .,'\-]{0,99}$")
+_BANK_ACCOUNT = re.compile(r"^\d{10,16}$")
+_VILLAGE = re.compile(r"^\d{10}$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    code: str
+    message: str
+    field: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        body = {"row": self.row, "code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+def _text(raw: dict[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("FIELD_TYPE", f"{name} must be a string", field=name)
+    value = value.strip()
+    return value or None
+
+
+def parse_form(raw: Any, *, today: date) -> ApplicationForm:
+    """Validate one application; raises :class:`InvalidInput` with the first problem found."""
+    if not isinstance(raw, dict):
+        raise InvalidInput("BODY_NOT_OBJECT", "the application must be a JSON object")
+    unknown = set(raw) - set(CSV_COLUMNS)
+    if unknown:
+        raise InvalidInput("UNKNOWN_FIELD", f"unknown fields: {', '.join(sorted(unknown))}",
+                           field=sorted(unknown)[0])
+    values = {name: _text(raw, name) for name in CSV_COLUMNS}
+    for name in REQUIRED:
+        if values[name] is None:
+            raise InvalidInput("MISSING_FIELD", f"{name} is required", field=name)
+
+    try:
+        nik = Nik.parse(values["nik"], today=today)
+    except InvalidNik as error:
+        raise InvalidInput(error.code, str(error), field="nik") from None
+
+    sex = _KTP_SEX.get(values["sex"].upper())
+    if sex is None:
+        raise InvalidInput("INVALID_SEX", "sex must be L or P as on the KTP", field="sex")
+    try:
+        birth_date = date.fromisoformat(values["birth_date"])
+    except ValueError:
+        raise InvalidInput("INVALID_BIRTH_DATE", "birth_date must be YYYY-MM-DD", field="birth_date") from None
+    try:
+        nik.check_matches(sex, birth_date)
+    except InvalidNik as error:
+        raise InvalidInput(error.code, str(error), field="nik") from None
+
+    if not _NAME.match(values["full_name"]):
+        raise InvalidInput("INVALID_NAME", "full_name must be 1-100 letters, spaces and . , ' -",
+                           field="full_name")
+    try:
+        program = Program(values["program"].upper())
+    except ValueError:
+        raise InvalidInput("UNKNOWN_PROGRAM", "program is not one of "
+                           + ", ".join(p.value for p in Program), field="program") from None
+
+    school_level = values["school_level"].upper() if values["school_level"] else None
+    allowed_levels = SCHOOL_LEVELS.get(program)
+    if allowed_levels is not None and school_level not in allowed_levels:
+        raise InvalidInput("INVALID_SCHOOL_LEVEL",
+                           f"{program.value} needs school_level one of {', '.join(sorted(allowed_levels))}",
+                           field="school_level")
+    if allowed_levels is None and school_level is not None:
+        raise InvalidInput("INVALID_SCHOOL_LEVEL", f"{program.value} takes no school_level",
+                           field="school_level")
+
+    if values["kk_number"] is not None:
+        try:
+            KkNumber.parse(values["kk_number"])
+        except InvalidKk as error:
+            raise InvalidInput(error.code, str(error), field="kk_number") from None
+    village = values["village_code"]
+    if village is not None and not (_VILLAGE.match(village) and area_codes().is_known_district(village[:6])):
+        raise InvalidInput("UNKNOWN_VILLAGE", "village_code must be a 10-digit Kemendagri village code",
+                           field="village_code")
+    if values["bank_account"] is not None and not _BANK_ACCOUNT.match(values["bank_account"]):
+        raise InvalidInput("INVALID_BANK_ACCOUNT", "bank_account must be 10-16 digits", field="bank_account")
+
+    return ApplicationForm(
+        nik=nik.value, full_name=" ".join(values["full_name"].split()), sex=sex,
+        birth_date=birth_date, program=program, school_level=school_level,
+        kk_number=values["kk_number"], village_code=village,
+        bank_account=values["bank_account"], beneficiary_proof=values["beneficiary_proof"],
+    )
+
+
+def read_csv(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of an agency upload, numbered as a spreadsheet shows them (header is row 1)."""
+    if len(raw) > MAX_BATCH_BYTES:
+        raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may be at most {MAX_BATCH_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("CSV_NOT_UTF8", "the upload must be UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise InvalidInput("CSV_HEADER", f"the header lacks {', '.join(missing)}",
+                           expected=list(CSV_COLUMNS))
+    extra = [name for name in header if name not in CSV_COLUMNS]
+    if extra:
+        raise InvalidInput("CSV_HEADER", f"unknown columns: {', '.join(extra)}", expected=list(CSV_COLUMNS))
+    reader.fieldnames = header
+    rows = []
+    for number, row in enumerate(reader, start=2):
+        if None in row:
+            rows.append((number, {"__error__": "CSV_ROW_TOO_LONG"}))
+        else:
+            rows.append((number, {k: v for k, v in row.items() if v is not None}))
+        if len(rows) > MAX_BATCH_ROWS:
+            raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may have at most {MAX_BATCH_ROWS} rows")
+    if not rows:
+        raise InvalidInput("CSV_EMPTY", "the upload has no rows")
+    return iter(rows)

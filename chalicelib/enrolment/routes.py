@@ -1,0 +1,67 @@
+"""Enrolment routes: thin translations between HTTP and the enrolment use cases."""
+from __future__ import annotations
+
+import re
+
+from chalice import Blueprint, Response
+
+from chalicelib import wiring
+from chalicelib.core.api import JSON, int_param, json_body
+from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.enrolment.intake import parse_form
+from chalicelib.enrolment.model import State
+
+enrolment = Blueprint(__name__)
+_APPLICATION_ID = re.compile(r"^app_[A-Za-z0-9_-]{10,64}$")
+
+
+@enrolment.route("/enrolment/applications", methods=["POST"])
+def submit_application() -> Response:
+    """Register one applicant (Art. 17) or a resident asking for a payment card (Art. 18)."""
+    service = wiring.enrolment_service()
+    form = parse_form(json_body(enrolment.current_request.raw_body), today=wiring.utc_now().date())
+    submitted = service.submit(form)
+    return Response(body=submitted.application.public_view(), status_code=201 if submitted.created else 200,
+                    headers=JSON)
+
+
+@enrolment.route("/enrolment/uploads", methods=["POST"], content_types=["text/csv"])
+def submit_upload() -> Response:
+    """An agency's CSV of applicants; every row gets a result, re-uploading is safe."""
+    result = wiring.enrolment_service().submit_upload(enrolment.current_request.raw_body or b"")
+    return Response(body=result, status_code=200, headers=JSON)
+
+
+@enrolment.route("/enrolment/applications/{application_id}", methods=["GET"])
+def application_status(application_id: str) -> Response:
+    """The applicant's view: the state only, for whoever holds the unguessable id."""
+    if not _APPLICATION_ID.match(application_id):
+        raise NotFound("APPLICATION_NOT_FOUND", "no application has that id")
+    application = wiring.enrolment_service().status(application_id)
+    return Response(body=application.public_view(), status_code=200, headers=JSON)
+
+
+@enrolment.route("/operator/applications", methods=["GET"])
+def applications_by_state() -> Response:
+    """The operator's work list; ``state=ISSUANCE_OVERDUE`` is the Art. 20 escalation list."""
+    params = enrolment.current_request.query_params or {}
+    try:
+        state = State(params.get("state", ""))
+    except ValueError:
+        raise InvalidInput("INVALID_PARAMETER", "state must be one of " + ", ".join(s.value for s in State),
+                           field="state") from None
+    limit = int_param(params, "limit", 100, 1, 500)
+    found, cursor = wiring.enrolment_service().list_by_state(state, limit, params.get("nextToken"))
+    body = {"state": state.value, "applications": [a.operator_view() for a in found]}
+    if cursor:
+        body["nextToken"] = cursor
+    return Response(body=body, status_code=200, headers=JSON)
+
+
+@enrolment.route("/snap/v1.0/card-issuance/notify", methods=["POST"])
+def bank_issuance_callback() -> Response:
+    """The bank reports an issued or rejected card (Art. 20), signed SNAP-style."""
+    request = enrolment.current_request
+    result = wiring.issuance_callbacks().receive(request.method, request.context.get("path") or "/snap/v1.0/card-issuance/notify",
+                                                 request.headers, request.raw_body or b"")
+    return Response(body=result.body, status_code=result.status, headers=JSON)

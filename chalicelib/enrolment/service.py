@@ -1,0 +1,102 @@
+"""Enrolment use cases: submit one application or an agency's upload, read a state."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from chalicelib.core.errors import Conflict, DomainError, InvalidInput
+from chalicelib.enrolment.documents import document_facts
+from chalicelib.enrolment.intake import RowError, parse_form, read_csv
+from chalicelib.enrolment.model import Application, ApplicationForm, State
+from chalicelib.enrolment.repository import ApplicationRepository
+from chalicelib.enrolment.workflow import EnrolmentWorkflow
+from chalicelib.identity.nik import mask_nik
+from chalicelib.identity.protection import PersonalDataVault
+
+
+def new_application_id() -> str:
+    """128 random bits: the id is the applicant's only key to their status."""
+    return "app_" + secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    application: Application
+    created: bool
+
+
+class EnrolmentService:
+    def __init__(self, repository: ApplicationRepository, vault: PersonalDataVault,
+                 workflow: EnrolmentWorkflow, clock: Callable[[], datetime],
+                 new_id: Callable[[], str] = new_application_id) -> None:
+        self._repository = repository
+        self._vault = vault
+        self._workflow = workflow
+        self._clock = clock
+        self._new_id = new_id
+
+    def submit(self, form: ApplicationForm, batch_id: str | None = None) -> Submitted:
+        """Store the application and start its workflow, once per NIK.
+
+        The same form sent again (a retry, a re-uploaded file) returns the
+        first application; a different form for the same NIK is a conflict.
+        """
+        nik_index = self._vault.index(form.nik)
+        request_hash = hashlib.sha256(json.dumps(form.canonical(), sort_keys=True).encode()).hexdigest()
+        now = self._clock().isoformat(timespec="milliseconds")
+        application = Application(
+            application_id=self._new_id(), state=State.SUBMITTED, program=form.program,
+            school_level=form.school_level, village_code=form.village_code,
+            documents=document_facts(form), nik_masked=mask_nik(form.nik),
+            submitted_at=now, state_since=now, batch_id=batch_id,
+        )
+        created = self._repository.create(application, nik_index, request_hash,
+                                          self._vault.seal(form.personal_data()), application.documents)
+        if not created:
+            guard = self._repository.guard(nik_index)
+            if guard is None:
+                raise Conflict("SUBMISSION_IN_FLIGHT", "this NIK is being registered right now; retry")
+            if guard["request_hash"] != request_hash:
+                raise Conflict("NIK_ALREADY_REGISTERED",
+                               "this NIK already has an application with different data")
+            application = self._repository.get(guard["application_id"])
+        if application.state is State.SUBMITTED:
+            self._workflow.start(application.application_id)
+        return Submitted(application, created)
+
+    def submit_upload(self, raw_csv: bytes) -> dict[str, Any]:
+        """An agency's CSV: every row gets a result; bad rows are reported, not stored."""
+        batch_id = "batch_" + hashlib.sha256(raw_csv).hexdigest()[:20]
+        today = self._clock().date()
+        results: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        for row, raw in read_csv(raw_csv):
+            try:
+                if "__error__" in raw:
+                    raise InvalidInput(raw["__error__"], "the row has more cells than the header")
+                form = parse_form(raw, today=today)
+                if form.nik in seen:
+                    raise InvalidInput("DUPLICATE_NIK_IN_UPLOAD",
+                                       f"the same NIK is already on row {seen[form.nik]}", field="nik")
+                seen[form.nik] = row
+                submitted = self.submit(form, batch_id=batch_id)
+            except DomainError as error:
+                if not isinstance(error, (InvalidInput, Conflict)):
+                    raise
+                results.append(RowError(row, error.code, error.message, error.details.get("field")).to_dict())
+                continue
+            results.append({"row": row, "applicationId": submitted.application.application_id,
+                            "state": submitted.application.state.value, "created": submitted.created})
+        accepted = sum(1 for result in results if "applicationId" in result)
+        return {"batchId": batch_id, "rows": len(results), "accepted": accepted,
+                "rejected": len(results) - accepted, "results": results}
+
+    def status(self, application_id: str) -> Application:
+        return self._repository.get(application_id)
+
+    def list_by_state(self, state: State, limit: int, cursor: str | None) -> tuple[list[Application], str | None]:
+        return self._repository.list_by_state(state, limit, cursor)

@@ -1,0 +1,105 @@
+"""The composition root: the one place where settings, clients and services meet.
+
+Each factory builds on first use and is cached for the life of the Lambda
+container; :func:`reset` forgets them (tests, or a launcher that changed the
+environment).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any, Callable
+
+from chalicelib.core import clients
+from chalicelib.core.settings import get_settings, reset_settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@lru_cache(maxsize=1)
+def vault() -> Any:
+    from chalicelib.identity.protection import PersonalDataVault
+
+    settings = get_settings()
+    return PersonalDataVault(clients.client("kms"), settings.pii_kms_key_id, settings.nik_index_kms_key_id)
+
+
+@lru_cache(maxsize=1)
+def application_repository() -> Any:
+    from chalicelib.enrolment.repository import ApplicationRepository
+
+    return ApplicationRepository(clients.resource("dynamodb").Table(get_settings().enrolment_table))
+
+
+@lru_cache(maxsize=1)
+def enrolment_workflow() -> Any:
+    from chalicelib.enrolment.workflow import EnrolmentWorkflow
+
+    arn = get_settings().enrolment_state_machine_arn
+    if not arn:
+        raise RuntimeError("ENROLMENT_STATE_MACHINE_ARN is not set")
+    return EnrolmentWorkflow(clients.client("stepfunctions"), arn)
+
+
+@lru_cache(maxsize=1)
+def enrolment_service() -> Any:
+    from chalicelib.enrolment.service import EnrolmentService
+
+    return EnrolmentService(application_repository(), vault(), enrolment_workflow(), utc_now)
+
+
+@lru_cache(maxsize=1)
+def enrolment_tasks() -> Any:
+    from chalicelib.enrolment.tasks import EnrolmentTasks
+    from chalicelib.partners.bank import SnapCardIssuingBank
+    from chalicelib.partners.population_registry import HttpPopulationRegistry
+
+    settings = get_settings()
+    registry = HttpPopulationRegistry(settings.population_registry_url, settings.population_registry_timeout_s)
+    bank = SnapCardIssuingBank(settings.bank_url, settings.our_partner_id, settings.bank_client_secret,
+                               settings.bank_access_token)
+    return EnrolmentTasks(application_repository(), vault(), registry, bank, utc_now,
+                          timedelta(seconds=settings.issuance_deadline_s))
+
+
+def _idempotent_on_external_id() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table,
+                                     boto3_client=clients.client("dynamodb"))
+    config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="bodyHash",
+                               raise_on_no_idempotency_key=True, expires_after_seconds=2 * 24 * 3600)
+
+    def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
+        return idempotent_function(function, data_keyword_argument="request", persistence_store=store,
+                                   config=config, key_prefix="bank-callback")
+
+    return wrap
+
+
+@lru_cache(maxsize=1)
+def issuance_callbacks() -> Any:
+    from chalicelib.enrolment.callbacks import BankPartner, IssuanceCallbacks
+
+    settings = get_settings()
+    partner = BankPartner(settings.bank_partner_id, settings.bank_client_secret, settings.bank_access_token)
+    return IssuanceCallbacks(application_repository(), enrolment_workflow(), partner,
+                             _idempotent_on_external_id(), utc_now,
+                             timedelta(seconds=settings.snap_timestamp_tolerance_s))
+
+
+FACTORIES = (vault, application_repository, enrolment_workflow, enrolment_service, enrolment_tasks,
+             issuance_callbacks)
+
+
+def reset() -> None:
+    for factory in FACTORIES:
+        factory.cache_clear()
+    clients.reset_clients()
+    reset_settings()

@@ -1,0 +1,45 @@
+"""A small HTTP client for the Jakarta One API, as an agency's or operator's tool would use it."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import urllib3
+
+
+class ApiClient:
+    def __init__(self, base_url: str, http: urllib3.PoolManager | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = http or urllib3.PoolManager(maxsize=16, retries=urllib3.Retry(3, backoff_factor=0.2))
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                content_type: str = "application/json", headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        response = self._http.request(method, self.base_url + path, body=body,
+                                      headers={"Content-Type": content_type, **(headers or {})}, timeout=120)
+        try:
+            return response.status, json.loads(response.data) if response.data else None
+        except ValueError:
+            return response.status, response.data.decode(errors="replace")
+
+    def submit(self, application: dict[str, Any]) -> tuple[int, Any]:
+        return self.request("POST", "/enrolment/applications", json.dumps(application).encode())
+
+    def upload(self, csv_bytes: bytes) -> tuple[int, Any]:
+        return self.request("POST", "/enrolment/uploads", csv_bytes, content_type="text/csv")
+
+    def status(self, application_id: str) -> tuple[int, Any]:
+        return self.request("GET", f"/enrolment/applications/{application_id}")
+
+    def applications_in(self, state: str, page_size: int = 500) -> Iterator[dict[str, Any]]:
+        cursor = None
+        while True:
+            query = f"/operator/applications?state={state}&limit={page_size}"
+            if cursor:
+                query += f"&nextToken={cursor}"
+            status, body = self.request("GET", query)
+            if status != 200:
+                raise RuntimeError(f"listing {state} answered {status}: {body}")
+            yield from body["applications"]
+            cursor = body.get("nextToken")
+            if not cursor:
+                return

@@ -1,0 +1,176 @@
+"""``make demo``: a realistic agency upload through the local cloud, end to end.
+
+Starts the embedded local cloud, seeds the emulated Dukcapil with the
+synthetic population, lets the emulated bank answer after realistic delays
+(one second stands for one day; the Art. 20 timeout is scaled the same way by
+definition substitution), uploads the CSV over HTTP, waits until every
+application has reached a final state and prints what an operator would want
+to know. Exits non-zero if any row is unaccounted for.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from chalicelib.enrolment.intake import MAX_BATCH_ROWS
+from chalicelib.enrolment.model import FINAL_STATES, OPEN_STATES
+from demo.batch import COLUMNS, build_batch, write_csv
+from demo.client import ApiClient
+
+SECONDS_PER_DAY = 2.0
+UPLOAD_PART_ROWS = 200
+"""An agency tool sends a big file in parts; the API takes at most MAX_BATCH_ROWS per call."""
+assert UPLOAD_PART_ROWS <= MAX_BATCH_ROWS
+REGISTRY_OUTAGE = (30.0, 12.0)
+"""(start, length) in seconds: long enough that some verifications exhaust their retries."""
+BANK_BEHAVIOUR = {"rejectRate": 0.03, "duplicateRate": 0.05, "silentRate": 0.01}
+"""Delays are the emulated bank's own: 90 % within 1-5 days, 7 % 5-7, 3 % beyond the deadline."""
+
+
+def registry_outage(registry: Any, seconds: float) -> None:
+    registry.set_behaviour(mode="down")
+    time.sleep(seconds)
+    registry.set_behaviour(mode="up")
+
+
+def csv_parts(rows: list[dict[str, str]], size: int) -> list[bytes]:
+    parts = []
+    for start in range(0, len(rows), size):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows[start:start + size])
+        parts.append(buffer.getvalue().encode())
+    return parts
+
+
+def wait_until_final(api: ApiClient, expected: int, timeout_s: float) -> dict[str, list[dict[str, Any]]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        open_count = sum(1 for state in OPEN_STATES for _ in api.applications_in(state.value))
+        if open_count == 0 or time.monotonic() > deadline:
+            break
+        print(f"  … {open_count} of {expected} applications still in progress", flush=True)
+        time.sleep(3)
+    return {state.value: list(api.applications_in(state.value)) for state in sorted(FINAL_STATES)}
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--applicants", type=int, default=1200)
+    parser.add_argument("--seed", type=int, default=145)
+    parser.add_argument("--out", type=Path, default=Path("build/demo-batch.csv"))
+    parser.add_argument("--timeout", type=float, default=420)
+    args = parser.parse_args(argv)
+
+    from localcloud.cloud import LocalCloud
+
+    started = time.monotonic()
+    cloud = LocalCloud(seconds_per_day=SECONDS_PER_DAY, bank_seed=args.seed).start()
+    try:
+        return run(cloud, args, started)
+    finally:
+        cloud.stop()
+
+
+def run(cloud: Any, args: argparse.Namespace, started: float) -> int:
+    api = ApiClient(cloud.urls["api"])
+    plan = build_batch(n=args.applicants, seed=args.seed, today=date.today())
+    write_csv(plan.rows, args.out)
+    print(f"Local cloud up: API {cloud.urls['api']}, AWS (moto) {cloud.urls['aws']}")
+    print(f"Agency upload written to {args.out}: {len(plan.rows)} rows")
+
+    cloud.registry.seed([{"nik": r.nik, "fullName": r.full_name, "birthDate": r.birth_date.isoformat()}
+                         for r in plan.population])
+    cloud.registry.set_behaviour(down_for_calls=25)
+    outage = threading.Timer(REGISTRY_OUTAGE[0], registry_outage, args=(cloud.registry, REGISTRY_OUTAGE[1]))
+    outage.daemon = True
+    outage.start()
+    cloud.bank.set_behaviour(reject_rate=BANK_BEHAVIOUR["rejectRate"],
+                             duplicate_rate=BANK_BEHAVIOUR["duplicateRate"],
+                             silent_rate=BANK_BEHAVIOUR["silentRate"])
+    print("Dukcapil emulator seeded; it fails its first 25 calls, and goes down for "
+          f"{REGISTRY_OUTAGE[1]:g} s after {REGISTRY_OUTAGE[0]:g} s. "
+          f"Bank DKI answers after 1-14 days ({cloud.seconds_per_day:g} s a day).")
+
+    upload_rejections: Counter[str] = Counter()
+    accepted = 0
+    parts = csv_parts(plan.rows, UPLOAD_PART_ROWS)
+    for number, part in enumerate(parts, start=1):
+        status, body = api.upload(part)
+        if status != 200:
+            print(f"upload part {number} answered {status}: {body}")
+            return 1
+        accepted += body["accepted"]
+        upload_rejections.update(result["code"] for result in body["results"] if "code" in result)
+        print(f"Upload part {number}/{len(parts)}: {body['accepted']} accepted, {body['rejected']} rejected")
+    status, again = api.upload(parts[0])
+    created_again = sum(1 for result in again["results"] if result.get("created"))
+    print(f"Re-upload of part 1: {status}, {created_again} new applications (a re-upload is safe)")
+
+    finals = wait_until_final(api, accepted, args.timeout)
+    print_summary(plan, finals, upload_rejections, cloud.seconds_per_day, time.monotonic() - started)
+    in_final = sum(len(apps) for apps in finals.values())
+    accounted = in_final + sum(upload_rejections.values())
+    print(f"\nRows: {len(plan.rows)}; in a final state: {in_final}; refused at upload: "
+          f"{sum(upload_rejections.values())}; accounted for: {accounted}")
+    if accounted != len(plan.rows) or in_final != accepted:
+        print("NOT every row reached exactly one final state", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_summary(plan: Any, finals: dict[str, list[dict[str, Any]]], upload_rejections: Counter[str],
+                  seconds_per_day: float, elapsed: float) -> None:
+    print("\n== Final state of every application ==")
+    for state, applications in sorted(finals.items(), key=lambda item: -len(item[1])):
+        print(f"  {state:<18} {len(applications):>6}")
+    print(f"  {'refused at upload':<18} {sum(upload_rejections.values()):>6}")
+
+    print("\n== Reasons for rejection ==")
+    reasons: Counter[str] = Counter(upload_rejections)
+    for state in ("REJECTED", "MANUAL_REVIEW", "FAILED"):
+        for application in finals.get(state, []):
+            reasons.update(application.get("reasons", []))
+    for reason, count in reasons.most_common():
+        print(f"  {reason:<32} {count:>6}")
+
+    overdue = finals.get("ISSUANCE_OVERDUE", [])
+    print(f"\n== Overdue: the bank missed the 7-day deadline (Art. 20): {len(overdue)} ==")
+    for application in overdue[:15]:
+        print(f"  {application['applicationId']}  NIK {application['nik']}  {application['program']:<18}"
+              f" verified {application.get('verifiedAt', '?')}")
+    if len(overdue) > 15:
+        print(f"  … and {len(overdue) - 15} more (GET /operator/applications?state=ISSUANCE_OVERDUE)")
+
+    days = [(_at(a["issuedAt"]) - _at(a["verifiedAt"])).total_seconds() / seconds_per_day
+            for a in finals.get("CARD_ACTIVE", []) if a.get("issuedAt") and a.get("verifiedAt")]
+    print(f"\n== Verification to issuance (days; a day lasts {seconds_per_day:g} s here) ==")
+    if days:
+        print(f"  p50 {percentile(days, 0.50):.1f}   p95 {percentile(days, 0.95):.1f}   "
+              f"max {max(days):.1f}   mean {statistics.fmean(days):.1f}   cards {len(days)}")
+    print(f"\nDemo took {elapsed:.0f} s")
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

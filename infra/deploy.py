@@ -1,0 +1,157 @@
+"""Create the resources of one stage against whatever endpoint boto3 is given.
+
+The same code deploys to the embedded moto cloud, to LocalStack and to AWS:
+only ``AWS_ENDPOINT_URL`` differs. Running it twice changes nothing.
+Returns the settings the functions need (the environment of every function).
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from infra.resources import (
+    APP_NAME,
+    ENROLMENT_ASL,
+    ROOT,
+    TABLES,
+    WORKFLOW_FUNCTIONS,
+    function_name,
+    render_definition,
+)
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+STATES_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@dataclass
+class Clients:
+    dynamodb: Any
+    kms: Any
+    iam: Any
+    lambda_: Any
+    stepfunctions: Any
+
+    @classmethod
+    def from_session(cls, session: Any) -> "Clients":
+        return cls(session.client("dynamodb"), session.client("kms"), session.client("iam"),
+                   session.client("lambda"), session.client("stepfunctions"))
+
+
+@dataclass
+class Stage:
+    name: str
+    timings: dict[str, int]
+    function_environment: dict[str, str] = field(default_factory=dict)
+
+
+def table_name(stage: str, setting: str) -> str:
+    return f"{APP_NAME}-{stage}-{setting.removesuffix('_TABLE').lower()}"
+
+
+def ensure_table(dynamodb: Any, name: str, definition: dict[str, Any]) -> None:
+    try:
+        dynamodb.create_table(TableName=name, **definition)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+
+
+def _alias_target(kms: Any, alias: str) -> str | None:
+    for page in kms.get_paginator("list_aliases").paginate():
+        for entry in page["Aliases"]:
+            if entry["AliasName"] == alias and "TargetKeyId" in entry:
+                return entry["TargetKeyId"]
+    return None
+
+
+def ensure_key(kms: Any, alias: str, **key_spec: Any) -> str:
+    key_id = _alias_target(kms, alias)
+    if key_id is None:
+        key_id = kms.create_key(Description=alias, **key_spec)["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id
+
+
+def ensure_role(iam: Any, name: str, trust: dict[str, Any]) -> str:
+    try:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def code_package() -> bytes:
+    """The deployed code as Chalice packages it: app.py and chalicelib/."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(ROOT / "app.py", "app.py")
+        for path in sorted((ROOT / "chalicelib").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, str(path.relative_to(ROOT)))
+    return buffer.getvalue()
+
+
+def ensure_function(lambda_: Any, name: str, handler: str, role_arn: str, package: bytes,
+                    environment: dict[str, str]) -> str:
+    try:
+        existing = lambda_.get_function(FunctionName=name)["Configuration"]
+        lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": environment})
+        return existing["FunctionArn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    return lambda_.create_function(
+        FunctionName=name, Runtime="python3.11", Role=role_arn, Handler=handler,
+        Code={"ZipFile": package}, Timeout=60, MemorySize=512,
+        Environment={"Variables": environment},
+    )["FunctionArn"]
+
+
+def ensure_state_machine(sfn: Any, name: str, definition: str, role_arn: str) -> str:
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == name:
+                sfn.update_state_machine(stateMachineArn=machine["stateMachineArn"], definition=definition)
+                return machine["stateMachineArn"]
+    return sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn,
+                                    type="STANDARD")["stateMachineArn"]
+
+
+def deploy(clients: Clients, stage: Stage) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for setting, definition in TABLES.items():
+        name = table_name(stage.name, setting)
+        ensure_table(clients.dynamodb, name, definition)
+        settings[setting] = name
+    settings["PII_KMS_KEY_ID"] = ensure_key(clients.kms, f"alias/{APP_NAME}-{stage.name}-pii")
+    settings["NIK_INDEX_KMS_KEY_ID"] = ensure_key(
+        clients.kms, f"alias/{APP_NAME}-{stage.name}-nik-index",
+        KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+
+    environment = {**stage.function_environment, **settings}
+    lambda_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-functions", LAMBDA_TRUST)
+    package = code_package()
+    substitutions: dict[str, Any] = dict(stage.timings)
+    for placeholder, function in WORKFLOW_FUNCTIONS.items():
+        substitutions[placeholder] = ensure_function(
+            clients.lambda_, function_name(stage.name, function), f"app.{function}",
+            lambda_role, package, environment)
+
+    states_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-workflow", STATES_TRUST)
+    definition = render_definition(ENROLMENT_ASL.read_text(), substitutions)
+    settings["ENROLMENT_STATE_MACHINE_ARN"] = ensure_state_machine(
+        clients.stepfunctions, f"{APP_NAME}-{stage.name}-enrolment", definition, states_role)
+    return settings

@@ -1,0 +1,103 @@
+"""What Chalice does not create: the one source of table schemas, workflow
+functions and the state machine's substitutions.
+
+The CloudFormation builder, the local deployer and the test fixtures all read
+these definitions; nothing else spells out a key schema.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from chalicelib.enrolment.repository import STATE_INDEX
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_NAME = "jakarta-one"
+ENROLMENT_ASL = ROOT / "step_functions" / "enrolment.asl.json"
+
+ENROLMENT_TABLE: dict[str, Any] = {
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+        {"AttributeName": "state_shard", "AttributeType": "S"},
+        {"AttributeName": "state_since", "AttributeType": "S"},
+    ],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": STATE_INDEX,
+            "KeySchema": [
+                {"AttributeName": "state_shard", "KeyType": "HASH"},
+                {"AttributeName": "state_since", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+IDEMPOTENCY_TABLE: dict[str, Any] = {
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+TABLES: dict[str, dict[str, Any]] = {
+    "ENROLMENT_TABLE": ENROLMENT_TABLE,
+    "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
+}
+"""Setting name → table definition (everything CreateTable takes but the name)."""
+
+WORKFLOW_FUNCTIONS: dict[str, str] = {
+    "CheckDocumentsFunctionArn": "enrolment_check_documents",
+    "VerifyNikFunctionArn": "enrolment_verify_nik",
+    "RequestIssuanceFunctionArn": "enrolment_request_issuance",
+    "RecordOutcomeFunctionArn": "enrolment_record_outcome",
+}
+"""ASL placeholder → the Chalice Lambda function (``@app.lambda_function`` name) it calls."""
+
+PRODUCTION_TIMINGS: dict[str, int] = {
+    "IssuanceTimeoutSeconds": 7 * 24 * 3600,
+    "RegistryRetryIntervalSeconds": 30,
+    "RegistryRetryMaxAttempts": 6,
+    "BankRetryIntervalSeconds": 60,
+    "BankRetryMaxAttempts": 5,
+    "TransientRetryIntervalSeconds": 2,
+}
+"""Art. 20 gives the bank 7 days (604,800 s). Tests and the demo pass smaller values."""
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def function_name(stage: str, name: str) -> str:
+    return f"{APP_NAME}-{stage}-{name}"
+
+
+def placeholders(definition_text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(definition_text))
+
+
+def render_definition(definition_text: str, substitutions: dict[str, Any]) -> str:
+    """Substitute ``${Name}`` placeholders, the way DefinitionSubstitutions does.
+
+    A placeholder that is a whole JSON string (``"${IssuanceTimeoutSeconds}"``)
+    and is given a number becomes that number, so the file stays valid JSON and
+    numeric fields still get numbers. Every placeholder must be given.
+    """
+    missing = placeholders(definition_text) - substitutions.keys()
+    if missing:
+        raise KeyError(f"no substitution for {sorted(missing)}")
+
+    def whole(match: re.Match[str]) -> str:
+        value = substitutions[match.group(1)]
+        return json.dumps(value)
+
+    text = re.sub(r'"\$\{([A-Za-z0-9_]+)\}"', whole, definition_text)
+    text = _PLACEHOLDER.sub(lambda m: str(substitutions[m.group(1)]), text)
+    json.loads(text)
+    return text
