@@ -331,6 +331,7 @@ class BankEmulator(JsonHttpService):
                 error = type(e).__name__
             record = {"partnerReferenceNo": issuance.reference_no, "externalId": external_id, "attempt": attempt,
                       "replay": replay, "issuanceStatus": issuance.result["issuanceStatus"],
+                      "rejectReason": issuance.result.get("rejectReason"),
                       "status": status, "body": answer, "error": error}
             final = (status is not None and status < 500) or attempt == attempts
             with self._lock:

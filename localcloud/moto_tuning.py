@@ -19,6 +19,9 @@
   connection stalls ~40 ms.
 * **The list of moto's own modules, read once.** It was read from disk on
   every request.
+* **A task failure keeps its cause.** ``SendTaskFailure`` dropped the
+  ``cause`` on its way to the interpreter, so a Catch saw ``"Cause": null``
+  where AWS passes the caller's text (here: the bank's rejection reason).
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ def install() -> None:
     _one_client_per_service()
     _compile_each_json_path_once()
     _fast_server()
+    _keep_the_cause_of_a_task_failure()
     _installed = True
 
 
@@ -123,3 +127,15 @@ def _fast_server() -> None:
     MotoRequestHandler.disable_nagle_algorithm = True
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
+def _keep_the_cause_of_a_task_failure() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(self._get_param("taskToken"), error=self._get_param("error"),
+                                                    cause=self._get_param("cause"))
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure

@@ -1,0 +1,51 @@
+# Jakarta One backend: every target works from a fresh clone (Python 3.11, no Docker, no AWS account).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run demo test test-fast bench trace diagram template clean
+
+help:
+	@echo "make run     serve the local cloud (API, emulated AWS, Dukcapil, Bank DKI) until Ctrl-C"
+	@echo "make demo    an agency's batch of 1,200 applicants end to end, then a summary"
+	@echo "make test    the whole suite (unit, API, integration on moto, end to end)"
+	@echo "make bench   figures as 'name: value' lines"
+	@echo "make trace   which tests enforce which article of Pergub DKI 145/2017"
+	@echo "make diagram the enrolment state machine as Mermaid, drawn from step_functions/"
+	@echo "make template the deployable CloudFormation template, linted"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m localcloud
+
+demo: $(STAMP)
+	$(PY) -m demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e"
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+trace: $(STAMP)
+	$(PY) -m pytest --quiet --trace-regulation; test $$? -eq 5 -o $$? -eq 0
+
+diagram: $(STAMP)
+	$(PY) -m infra.diagram
+
+template: $(STAMP)
+	$(PY) -m infra.template --out build/template.json
+	$(VENV)/bin/cfn-lint build/template.json
+
+clean:
+	rm -rf build .pytest_cache .hypothesis
