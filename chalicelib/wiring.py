@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.core import clients
 from chalicelib.core.settings import get_settings, reset_settings
@@ -64,23 +64,13 @@ def enrolment_tasks() -> Any:
                           timedelta(seconds=settings.issuance_deadline_s))
 
 
-def _idempotent_on_external_id() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+@lru_cache(maxsize=1)
+def callback_idempotency() -> Any:
+    """Bank callbacks run once per partner, day and X-EXTERNAL-ID (SNAP's uniqueness rule)."""
+    from chalicelib.core.idempotency import IdempotentUseCase
 
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table,
-                                     boto3_client=clients.client("dynamodb"))
-    config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="bodyHash",
-                               raise_on_no_idempotency_key=True, expires_after_seconds=2 * 24 * 3600)
-
-    def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
-        return idempotent_function(function, data_keyword_argument="request", persistence_store=store,
-                                   config=config, key_prefix="bank-callback")
-
-    return wrap
+    return IdempotentUseCase(get_settings().idempotency_table, clients.client("dynamodb"), key_path="key",
+                             payload_path="bodyHash", key_prefix="bank-callback", expires_after_s=2 * 24 * 3600)
 
 
 @lru_cache(maxsize=1)
@@ -90,12 +80,12 @@ def issuance_callbacks() -> Any:
     settings = get_settings()
     partner = BankPartner(settings.bank_partner_id, settings.bank_client_secret, settings.bank_access_token)
     return IssuanceCallbacks(application_repository(), enrolment_workflow(), partner,
-                             _idempotent_on_external_id(), utc_now,
+                             callback_idempotency(), utc_now,
                              timedelta(seconds=settings.snap_timestamp_tolerance_s))
 
 
 FACTORIES = (vault, application_repository, enrolment_workflow, enrolment_service, enrolment_tasks,
-             issuance_callbacks)
+             callback_idempotency, issuance_callbacks)
 
 
 def reset() -> None:

@@ -19,6 +19,7 @@ from infra.resources import (
     ENROLMENT_ASL,
     ROOT,
     TABLES,
+    TIME_TO_LIVE,
     WORKFLOW_FUNCTIONS,
     function_name,
     render_definition,
@@ -59,13 +60,19 @@ def table_name(stage: str, setting: str) -> str:
     return f"{APP_NAME}-{stage}-{setting.removesuffix('_TABLE').lower()}"
 
 
-def ensure_table(dynamodb: Any, name: str, definition: dict[str, Any]) -> None:
+def ensure_table(dynamodb: Any, name: str, definition: dict[str, Any], expiry_attribute: str | None = None) -> str:
     try:
         dynamodb.create_table(TableName=name, **definition)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
     dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    if expiry_attribute:
+        ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "AttributeName": expiry_attribute, "Enabled": True})
+    return dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
 
 
 def _alias_target(kms: Any, alias: str) -> str | None:
@@ -84,13 +91,36 @@ def ensure_key(kms: Any, alias: str, **key_spec: Any) -> str:
     return key_id
 
 
-def ensure_role(iam: Any, name: str, trust: dict[str, Any]) -> str:
+def ensure_role(iam: Any, name: str, trust: dict[str, Any], statements: list[dict[str, Any]]) -> str:
+    """The role with exactly the given permissions (one inline policy, rewritten on every deploy)."""
     try:
-        return iam.get_role(RoleName=name)["Role"]["Arn"]
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
     except ClientError as error:
         if error.response["Error"]["Code"] != "NoSuchEntity":
             raise
-    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="permissions",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    return arn
+
+
+def _allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def function_permissions(table_arns: list[str], key_arns: list[str], state_machine_arn: str) -> list[dict[str, Any]]:
+    """What the API and the workflow tasks call: their tables, their keys, the workflow, their logs."""
+    execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + ":*"
+    return [
+        _allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+               table_arns + [f"{arn}/index/*" for arn in table_arns]),
+        _allow(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac"], key_arns),
+        _allow(["states:StartExecution"], [state_machine_arn]),
+        _allow(["states:DescribeExecution"], [execution_arn]),
+        _allow(["states:SendTaskSuccess", "states:SendTaskFailure"], ["*"]),
+        _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], ["*"]),
+    ]
 
 
 def code_package() -> bytes:
@@ -108,6 +138,8 @@ def ensure_function(lambda_: Any, name: str, handler: str, role_arn: str, packag
                     environment: dict[str, str]) -> str:
     try:
         existing = lambda_.get_function(FunctionName=name)["Configuration"]
+        lambda_.update_function_code(FunctionName=name, ZipFile=package)
+        lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
         lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": environment})
         return existing["FunctionArn"]
     except ClientError as error:
@@ -132,17 +164,24 @@ def ensure_state_machine(sfn: Any, name: str, definition: str, role_arn: str) ->
 
 def deploy(clients: Clients, stage: Stage) -> dict[str, str]:
     settings: dict[str, str] = {}
+    table_arns = []
     for setting, definition in TABLES.items():
         name = table_name(stage.name, setting)
-        ensure_table(clients.dynamodb, name, definition)
+        table_arns.append(ensure_table(clients.dynamodb, name, definition, TIME_TO_LIVE.get(setting)))
         settings[setting] = name
     settings["PII_KMS_KEY_ID"] = ensure_key(clients.kms, f"alias/{APP_NAME}-{stage.name}-pii")
     settings["NIK_INDEX_KMS_KEY_ID"] = ensure_key(
         clients.kms, f"alias/{APP_NAME}-{stage.name}-nik-index",
         KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    key_arns = [clients.kms.describe_key(KeyId=settings[key])["KeyMetadata"]["Arn"]
+                for key in ("PII_KMS_KEY_ID", "NIK_INDEX_KMS_KEY_ID")]
+    machine_name = f"{APP_NAME}-{stage.name}-enrolment"
+    region, account = key_arns[0].split(":")[3:5]
+    machine_arn = f"arn:aws:states:{region}:{account}:stateMachine:{machine_name}"
 
     environment = {**stage.function_environment, **settings}
-    lambda_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-functions", LAMBDA_TRUST)
+    lambda_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-functions", LAMBDA_TRUST,
+                              function_permissions(table_arns, key_arns, machine_arn))
     package = code_package()
     substitutions: dict[str, Any] = dict(stage.timings)
     for placeholder, function in WORKFLOW_FUNCTIONS.items():
@@ -150,8 +189,10 @@ def deploy(clients: Clients, stage: Stage) -> dict[str, str]:
             clients.lambda_, function_name(stage.name, function), f"app.{function}",
             lambda_role, package, environment)
 
-    states_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-workflow", STATES_TRUST)
+    task_arns = [substitutions[placeholder] for placeholder in WORKFLOW_FUNCTIONS]
+    states_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-workflow", STATES_TRUST,
+                              [_allow(["lambda:InvokeFunction"], task_arns + [f"{arn}:*" for arn in task_arns])])
     definition = render_definition(ENROLMENT_ASL.read_text(), substitutions)
     settings["ENROLMENT_STATE_MACHINE_ARN"] = ensure_state_machine(
-        clients.stepfunctions, f"{APP_NAME}-{stage.name}-enrolment", definition, states_role)
+        clients.stepfunctions, machine_name, definition, states_role)
     return settings

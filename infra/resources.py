@@ -47,6 +47,9 @@ IDEMPOTENCY_TABLE: dict[str, Any] = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 
+TIME_TO_LIVE: dict[str, str] = {"IDEMPOTENCY_TABLE": "expiration"}
+"""Setting → the attribute holding an item's expiry (Powertools' idempotency records expire)."""
+
 TABLES: dict[str, dict[str, Any]] = {
     "ENROLMENT_TABLE": ENROLMENT_TABLE,
     "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,

@@ -17,6 +17,7 @@ from typing import Any, Callable, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.core.errors import DependencyUnavailable, NotFound
+from chalicelib.core.idempotency import IdempotencyKeyReused, RequestInProgress
 from chalicelib.enrolment.model import State
 from chalicelib.enrolment.repository import ApplicationRepository
 from chalicelib.enrolment.workflow import EnrolmentWorkflow
@@ -105,7 +106,14 @@ class IssuanceCallbacks:
             "bodyHash": hashlib.sha256(raw_body).hexdigest(),
             "notification": notification.model_dump(mode="json"),
         }
-        return CallbackAnswer(**self._process_once(request=request))
+        try:
+            return CallbackAnswer(**self._process_once(request=request))
+        except IdempotencyKeyReused:
+            return answer("DUPLICATE_EXTERNAL_ID", "DUPLICATE_EXTERNAL_ID",
+                          "Conflict. X-EXTERNAL-ID already used today with another body")
+        except RequestInProgress:
+            return answer("DUPLICATE_EXTERNAL_ID", "REQUEST_IN_PROGRESS",
+                          "Conflict. The same callback is being processed; repeat it for its result")
 
     def _process(self, request: dict[str, Any]) -> dict[str, Any]:
         notification = IssuanceNotification.model_validate(request["notification"])

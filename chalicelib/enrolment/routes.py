@@ -62,6 +62,7 @@ def applications_by_state() -> Response:
 def bank_issuance_callback() -> Response:
     """The bank reports an issued or rejected card (Art. 20), signed SNAP-style."""
     request = enrolment.current_request
+    wiring.callback_idempotency().register_lambda_context(enrolment.lambda_context)
     result = wiring.issuance_callbacks().receive(request.method, request.context.get("path") or "/snap/v1.0/card-issuance/notify",
                                                  request.headers, request.raw_body or b"")
     return Response(body=result.body, status_code=result.status, headers=JSON)
