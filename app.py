@@ -9,15 +9,16 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib import wiring
-from chalicelib.core.api import translate_domain_errors
+from chalicelib.core.api import answers_domain_errors, framework_errors_in_our_shape
 from chalicelib.enrolment.routes import enrolment
 
 app = Chalice(app_name="jakarta-one")
-app.register_middleware(translate_domain_errors, "http")
+app.register_middleware(framework_errors_in_our_shape, "http")
 app.register_blueprint(enrolment)
 
 
 @app.route("/health")
+@answers_domain_errors
 def health() -> dict[str, str]:
     return {"status": "ok"}
 

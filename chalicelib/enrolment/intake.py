@@ -24,6 +24,8 @@ REQUIRED = ("nik", "full_name", "sex", "birth_date", "program")
 MAX_BATCH_ROWS = 500
 """One upload is processed within one API call; bigger files are sent in parts."""
 MAX_BATCH_BYTES = 512 * 1024
+MAX_FIELD_CHARS = 200
+"""Longer than any real name, number or proof reference; keeps an application far below DynamoDB's item limit."""
 
 _KTP_SEX = {"L": "M", "P": "F", "M": "M", "F": "F"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z .,'\-]{0,99}$")
@@ -51,6 +53,8 @@ def _text(raw: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput("FIELD_TYPE", f"{name} must be a string", field=name)
+    if len(value) > MAX_FIELD_CHARS:
+        raise InvalidInput("FIELD_TOO_LONG", f"{name} may have at most {MAX_FIELD_CHARS} characters", field=name)
     value = value.strip()
     return value or None
 
@@ -143,13 +147,17 @@ def read_csv(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
         raise InvalidInput("CSV_HEADER", f"unknown columns: {', '.join(extra)}", expected=list(CSV_COLUMNS))
     reader.fieldnames = header
     rows = []
-    for number, row in enumerate(reader, start=2):
-        if None in row:
-            rows.append((number, {"__error__": "CSV_ROW_TOO_LONG"}))
-        else:
-            rows.append((number, {k: v for k, v in row.items() if v is not None}))
-        if len(rows) > MAX_BATCH_ROWS:
-            raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may have at most {MAX_BATCH_ROWS} rows")
+    try:
+        for number, row in enumerate(reader, start=2):
+            if None in row:
+                rows.append((number, {"__error__": "CSV_ROW_TOO_LONG"}))
+            else:
+                rows.append((number, {k: v for k, v in row.items() if v is not None}))
+            if len(rows) > MAX_BATCH_ROWS:
+                raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may have at most {MAX_BATCH_ROWS} rows")
+    except csv.Error as error:
+        raise InvalidInput("CSV_MALFORMED", f"the file is not readable as CSV near row {reader.line_num}: {error}",
+                           row=reader.line_num) from None
     if not rows:
         raise InvalidInput("CSV_EMPTY", "the upload has no rows")
     return iter(rows)

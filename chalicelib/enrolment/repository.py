@@ -270,5 +270,5 @@ def _decode_cursor(cursor: str | None) -> tuple[int, dict[str, Any] | None]:
         if key is not None and (set(key) != _CURSOR_KEYS or not all(isinstance(v, str) for v in key.values())):
             raise ValueError
         return shard, key
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise InvalidInput("INVALID_CURSOR", "nextToken is not one this API gave out") from None

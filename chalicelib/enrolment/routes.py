@@ -6,7 +6,7 @@ import re
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.core.api import JSON, int_param, json_body
+from chalicelib.core.api import JSON, answers_domain_errors, int_param, json_body
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.enrolment.intake import parse_form
 from chalicelib.enrolment.model import State
@@ -16,6 +16,7 @@ _APPLICATION_ID = re.compile(r"^app_[A-Za-z0-9_-]{10,64}$")
 
 
 @enrolment.route("/enrolment/applications", methods=["POST"])
+@answers_domain_errors
 def submit_application() -> Response:
     """Register one applicant (Art. 17) or a resident asking for a payment card (Art. 18)."""
     service = wiring.enrolment_service()
@@ -26,6 +27,7 @@ def submit_application() -> Response:
 
 
 @enrolment.route("/enrolment/uploads", methods=["POST"], content_types=["text/csv"])
+@answers_domain_errors
 def submit_upload() -> Response:
     """An agency's CSV of applicants; every row gets a result, re-uploading is safe."""
     result = wiring.enrolment_service().submit_upload(enrolment.current_request.raw_body or b"")
@@ -33,6 +35,7 @@ def submit_upload() -> Response:
 
 
 @enrolment.route("/enrolment/applications/{application_id}", methods=["GET"])
+@answers_domain_errors
 def application_status(application_id: str) -> Response:
     """The applicant's view: the state only, for whoever holds the unguessable id."""
     if not _APPLICATION_ID.match(application_id):
@@ -42,6 +45,7 @@ def application_status(application_id: str) -> Response:
 
 
 @enrolment.route("/operator/applications", methods=["GET"])
+@answers_domain_errors
 def applications_by_state() -> Response:
     """The operator's work list; ``state=ISSUANCE_OVERDUE`` is the Art. 20 escalation list."""
     params = enrolment.current_request.query_params or {}
@@ -59,6 +63,7 @@ def applications_by_state() -> Response:
 
 
 @enrolment.route("/snap/v1.0/card-issuance/notify", methods=["POST"])
+@answers_domain_errors
 def bank_issuance_callback() -> Response:
     """The bank reports an issued or rejected card (Art. 20), signed SNAP-style."""
     request = enrolment.current_request
