@@ -12,7 +12,8 @@ from chalicelib import wiring
 from chalicelib.core.api import answers_domain_errors, framework_errors_in_our_shape
 from chalicelib.enrolment.routes import enrolment
 
-app = Chalice(app_name="jakarta-one")
+app = Chalice(app_name="jakarta-one", configure_logs=False)
+"""Logs go through our masking logger only (chalicelib.core.observability), never a second handler."""
 app.register_middleware(framework_errors_in_our_shape, "http")
 app.register_blueprint(enrolment)
 

@@ -19,21 +19,22 @@ def _session() -> Any:
     return boto3.session.Session()
 
 
-@lru_cache(maxsize=None)
-def client(service: str) -> Any:
+def _config() -> Any:
     from botocore.config import Config
 
+    return Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50)
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
     with _LOCK:
-        return _session().client(
-            service,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=50),
-        )
+        return _session().client(service, config=_config())
 
 
 @lru_cache(maxsize=None)
 def resource(service: str) -> Any:
     with _LOCK:
-        return _session().resource(service)
+        return _session().resource(service, config=_config())
 
 
 def reset_clients() -> None:

@@ -44,6 +44,10 @@ class PayloadTooLarge(DomainError):
     pass
 
 
+class StoredDataCorrupt(DomainError):
+    """What we stored cannot be read back as written (tampering or corruption): never the caller's fault."""
+
+
 class DependencyUnavailable(DomainError):
     """A partner or the store could not answer now; the same request may succeed later."""
 
@@ -55,6 +59,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
     DependencyUnavailable: 503,
+    StoredDataCorrupt: 500,
 }
 
 

@@ -176,7 +176,7 @@ class ApplicationRepository:
 
     def list_by_state(self, state: State, limit: int, cursor: str | None) -> tuple[list[Application], str | None]:
         """Oldest first within each shard; the cursor walks the shards in order."""
-        shard, start_key = _decode_cursor(cursor)
+        shard, start_key = _decode_cursor(cursor, state)
         found: list[Application] = []
         while shard < STATE_SHARDS and len(found) < limit:
             query: dict[str, Any] = {
@@ -257,7 +257,8 @@ def _encode_cursor(shard: int, start_key: dict[str, Any] | None) -> str:
     return base64.urlsafe_b64encode(json.dumps({"s": shard, "k": start_key}).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None) -> tuple[int, dict[str, Any] | None]:
+def _decode_cursor(cursor: str | None, state: State) -> tuple[int, dict[str, Any] | None]:
+    """A cursor is valid only for the state and shard it was given out for."""
     if not cursor:
         return 0, None
     from chalicelib.core.errors import InvalidInput
@@ -268,6 +269,8 @@ def _decode_cursor(cursor: str | None) -> tuple[int, dict[str, Any] | None]:
         if not 0 <= shard < STATE_SHARDS:
             raise ValueError
         if key is not None and (set(key) != _CURSOR_KEYS or not all(isinstance(v, str) for v in key.values())):
+            raise ValueError
+        if key is not None and key["state_shard"] != f"{state.value}#{shard:02d}":
             raise ValueError
         return shard, key
     except (ValueError, KeyError, TypeError, OverflowError):

@@ -14,7 +14,19 @@ import os
 import threading
 from typing import Any
 
+from botocore.exceptions import ClientError
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from chalicelib.core.errors import DependencyUnavailable, StoredDataCorrupt
+
+_TRANSIENT_KMS_ERRORS = {"ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
+                         "ServiceUnavailableException", "KeyUnavailableException"}
+
+
+class SealedDataUnreadable(StoredDataCorrupt):
+    def __init__(self) -> None:
+        super().__init__("SEALED_DATA_UNREADABLE", "sealed personal data failed its integrity check")
 
 _CONTEXT = {"purpose": "jakarta-one-personal-data"}
 
@@ -40,9 +52,17 @@ class PersonalDataVault:
         return ".".join(base64.b64encode(part).decode() for part in (wrapped, nonce, ciphertext))
 
     def unseal(self, sealed: str) -> dict[str, Any]:
-        wrapped, nonce, ciphertext = (base64.b64decode(part) for part in sealed.split("."))
-        key = self._unwrap(wrapped)
-        return json.loads(AESGCM(key).decrypt(nonce, ciphertext, None))
+        """The record as sealed; a blob that was altered or is not ours is refused, never half-read."""
+        try:
+            wrapped, nonce, ciphertext = (base64.b64decode(part, validate=True) for part in sealed.split("."))
+            key = self._unwrap(wrapped)
+            return json.loads(AESGCM(key).decrypt(nonce, ciphertext, None))
+        except ClientError as error:
+            if error.response["Error"]["Code"] in _TRANSIENT_KMS_ERRORS:
+                raise DependencyUnavailable("KMS_UNAVAILABLE", "the key service did not answer; retry") from error
+            raise SealedDataUnreadable() from None
+        except (ValueError, TypeError, InvalidTag):
+            raise SealedDataUnreadable() from None
 
     def _data_key(self) -> tuple[bytes, bytes]:
         with self._lock:
