@@ -144,7 +144,8 @@ class IssuanceCallbacks:
                           "Conflict. A callback for this application was already received")
 
         try:
-            resumed = self._resume(application.task_token, notification, received_at)
+            resumed = self._resume(application.task_token, notification, received_at,
+                                   _within(received_at, application.issuance_deadline))
         except DependencyUnavailable:
             self._repository.clear(application_id, "callback")
             raise
@@ -153,15 +154,24 @@ class IssuanceCallbacks:
                           "Conflict. The issuance task had already closed")
         return answer("SUCCESS", "RECORDED")
 
-    def _resume(self, task_token: str, notification: IssuanceNotification, received_at: str) -> bool:
+    def _resume(self, task_token: str, notification: IssuanceNotification, received_at: str,
+                within_deadline: bool | None) -> bool:
         if notification.issuanceStatus == "ISSUED":
             return self._workflow.resume(task_token, {
+                "withinDeadline": within_deadline,
                 "cardNumberMasked": notification.cardNumberMasked,
                 "bankReference": notification.originalReferenceNo,
                 "issuedAt": notification.issuedAt.isoformat() if notification.issuedAt else None,
                 "receivedAt": received_at,
             })
         return self._workflow.fail(task_token, BANK_REJECTED, _reason_code(notification.rejectReason or ""))
+
+
+def _within(received_at: str, deadline: str | None) -> bool | None:
+    """The wait's timeout starts a moment after verification; the Art. 20 deadline is counted from it."""
+    if deadline is None:
+        return None
+    return datetime.fromisoformat(received_at) <= datetime.fromisoformat(deadline)
 
 
 def _same_outcome(application: Any, notification: IssuanceNotification) -> bool:

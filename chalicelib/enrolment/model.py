@@ -107,6 +107,9 @@ class Application:
     bank_reference: str | None = None
     task_token: str | None = None
     batch_id: str | None = None
+    issuance_deadline: str | None = None
+    """Art. 20: seven days after verification."""
+    issued_within_deadline: bool | None = None
     sealed_personal_data: str = ""
 
     def public_view(self) -> dict[str, Any]:
@@ -122,5 +125,6 @@ class Application:
             "stateSince": self.state_since, "reasons": self.reasons,
             "verifiedAt": self.verified_at, "issuedAt": self.issued_at,
             "cardNumber": self.card_number_masked, "batchId": self.batch_id,
+            "issuanceDeadline": self.issuance_deadline, "issuedWithinDeadline": self.issued_within_deadline,
         }
         return {key: value for key, value in view.items() if value not in (None, [])}

@@ -242,6 +242,7 @@ def _application(item: dict[str, Any]) -> Application:
         verified_at=item.get("verified_at"), issued_at=item.get("issued_at"),
         card_number_masked=item.get("card_number_masked"), bank_reference=item.get("bank_reference"),
         task_token=item.get("task_token"), batch_id=item.get("batch_id"),
+        issuance_deadline=item.get("issuance_deadline"), issued_within_deadline=item.get("issued_within_deadline"),
         sealed_personal_data=item.get("personal", ""),
     )
 

@@ -51,7 +51,7 @@ class EnrolmentTasks:
                 self._repository.transition(
                     application.application_id, [State.SUBMITTED], State.VERIFIED, self._now(),
                     changes={"verified_at": now.isoformat(timespec="milliseconds"),
-                             "issuance_deadline": (now + self._deadline).isoformat(timespec="seconds")})
+                             "issuance_deadline": (now + self._deadline).isoformat(timespec="milliseconds")})
             except TransitionRefused:
                 pass
         return {"match": match}
@@ -83,7 +83,8 @@ class EnrolmentTasks:
         if outcome is State.CARD_ACTIVE and issuance:
             changes.update({"issued_at": issuance["receivedAt"], "bank_issued_at": issuance.get("issuedAt"),
                             "card_number_masked": issuance["cardNumberMasked"],
-                            "bank_reference": issuance.get("bankReference")})
+                            "bank_reference": issuance.get("bankReference"),
+                            "issued_within_deadline": issuance.get("withinDeadline")})
         try:
             self._repository.transition(application_id, OPEN_STATES, outcome, self._now(),
                                         changes=changes, remove=["task_token"],

@@ -34,6 +34,7 @@ def test_a_verified_applicant_gets_an_active_card_when_the_bank_issues_it(cloud,
     assert application.state is State.CARD_ACTIVE
     assert application.card_number_masked and "*" in application.card_number_masked
     assert application.verified_at <= application.issued_at
+    assert application.issued_within_deadline is True
     assert states_entered(application_id, cloud) == [
         "Check the documents", "Are the documents complete?", "Verify the NIK with Dukcapil",
         "Does the NIK match?", "Ask the bank to issue the card", "Activate the card"]
