@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench.calls import CallCounts, FileCallLog, MemoryCallLog
-from bench.servers import PROJECT_ROOT, wait_for_port
+from bench.servers import PROJECT_ROOT
+from localcloud.cloud import wait_for_port
 from localcloud.cloud import LocalCloud
 
 Progress = Callable[[str], None]
@@ -50,7 +51,7 @@ class CountedLocalCloud(LocalCloud):
              "--call-log", self.call_log],
             cwd=str(PROJECT_ROOT), stdout=subprocess.DEVNULL, stderr=None,
         )
-        wait_for_port(self.moto_port, self._moto)
+        wait_for_port(self.moto_port, timeout=60, process=self._moto)
 
 
 @dataclass(frozen=True)

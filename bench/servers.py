@@ -6,36 +6,17 @@ another process, as an application's would.
 """
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from localcloud.cloud import free_port, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-southeast-3"
 STOP_GRACE_S = 3.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout_s:g} s")
 
 
 class AwsServer:
@@ -59,7 +40,7 @@ class AwsServer:
             cwd=PROJECT_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
         )
         try:
-            wait_for_port(self.port, self._process)
+            wait_for_port(self.port, timeout=60, process=self._process)
         except Exception:
             self.__exit__()
             sys.stderr.write(Path(self._log.name).read_text(errors="replace")[-4000:])

@@ -99,7 +99,7 @@ class LocalCloud:
             cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": PROJECT_ROOT},
             stdout=subprocess.DEVNULL if self.quiet else None, stderr=None,
         )
-        _wait_for_port(self.moto_port, timeout=60, process=self._moto)
+        wait_for_port(self.moto_port, timeout=60, process=self._moto)
 
     def _start_partners(self) -> None:
         from emulators.bank import BankEmulator
@@ -149,7 +149,7 @@ class LocalCloud:
         self._api = HTTPServerThread(lambda: create_local_server(application.app, config, "127.0.0.1",
                                                                   self.api_port))
         self._api.start()
-        _wait_for_port(self.api_port)
+        wait_for_port(self.api_port)
 
     def stop(self) -> None:
         for stopper in (getattr(self, "_api", None), ):
@@ -173,11 +173,11 @@ class LocalCloud:
         self.stop()
 
 
-def _wait_for_port(port: int, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(port: int, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the local AWS process exited with {process.returncode}")
+            raise RuntimeError(f"the process serving port {port} exited with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return

@@ -12,11 +12,9 @@ the one source of key schemas.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -30,7 +28,7 @@ from moto.dynamodb.responses import DynamoHandler
 from infra.deploy import ensure_key, ensure_table, table_name
 from infra.resources import APP_NAME, TABLES
 from localcloud import dynamodb_guarantees
-from localcloud.cloud import JAKARTA_REGION, free_port
+from localcloud.cloud import JAKARTA_REGION, free_port, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 STAGE = "test"
@@ -110,20 +108,6 @@ def every_item(local_aws: Any) -> Callable[[], dict[str, list[dict[str, Any]]]]:
 
 # --- the local AWS as its own process, reached over HTTP ---------------------------------------
 
-def _wait_until_listening(port: int, process: subprocess.Popen, errors: Any, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            errors.seek(0)
-            raise RuntimeError(f"the local AWS exited with {process.returncode}:\n{errors.read()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"the local AWS did not listen on port {port} within {timeout_s} s")
-
-
 @pytest.fixture(scope="module")
 def local_aws_endpoint() -> Iterator[str]:
     """``python -m localcloud.aws`` started as the launcher starts it; stopped after the module."""
@@ -135,7 +119,11 @@ def local_aws_endpoint() -> Iterator[str]:
         process = subprocess.Popen([sys.executable, "-m", "localcloud.aws", "--port", str(port)],
                                    cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=errors)
         try:
-            _wait_until_listening(port, process, errors)
+            try:
+                wait_for_port(port, timeout=60, process=process)
+            except RuntimeError:
+                errors.seek(0)
+                raise RuntimeError(f"the local AWS exited with {process.returncode}:\n{errors.read()}") from None
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
