@@ -1,27 +1,42 @@
 """Jakarta One API and workflow functions: the table of contents.
 
-Routes live in each bounded context's blueprint; the Lambda functions below
-are the enrolment state machine's tasks. Importing this module makes no AWS
-call and needs no environment variable.
+Routes live in each bounded context's blueprint, each declaring who may call
+it; the bearer-token authorizer below is API Gateway's check of the caller;
+the Lambda functions below are the enrolment state machine's tasks. Importing
+this module makes no AWS call and needs no environment variable.
 """
 from typing import Any
 
-from chalice import Chalice
+from chalice import AuthResponse, Chalice
+from chalice.app import AuthRequest
 
 from chalicelib import wiring
+from chalicelib.access.gate import authorize, identify_caller, protect_routes, public
 from chalicelib.core.api import answers_domain_errors, framework_errors_in_our_shape
 from chalicelib.enrolment.routes import enrolment
 
 app = Chalice(app_name="jakarta-one", configure_logs=False)
 """Logs go through our masking logger only (chalicelib.core.observability), never a second handler."""
 app.register_middleware(framework_errors_in_our_shape, "http")
+app.register_middleware(identify_caller, "http")
 app.register_blueprint(enrolment)
 
 
+@app.authorizer(name="bearer_token", ttl_seconds=60)
+def bearer_token(auth_request: AuthRequest) -> AuthResponse:
+    """The gateway's check of ``Authorization: Bearer <token>`` (a user-pool token); a bad one is a 401."""
+    return authorize(auth_request.token, wiring.token_verifier())
+
+
 @app.route("/health")
+@public("liveness only; reveals nothing")
 @answers_domain_errors
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+protect_routes(app, bearer_token)
+"""Every route has declared who may call it (chalicelib.access.gate); those that need a token get the authorizer."""
 
 
 @app.lambda_function(name="enrolment_check_documents")

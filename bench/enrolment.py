@@ -173,9 +173,10 @@ def settle(cloud: LocalCloud) -> None:
 
 def measure_cost(cloud: LocalCloud, api_log: MemoryCallLog, workflow_log: FileCallLog, applications: int,
                  progress: Progress, seed: int = 2017) -> EnrolmentCost:
+    from chalicelib.access.roles import Role
     from demo.client import ApiClient
 
-    api = ApiClient(cloud.urls["api"])
+    api = ApiClient(cloud.urls["api"], token=cloud.mint(Role.OPERATOR))
     observer = Observer(cloud)
     rows, known = good_rows(applications + 1, seed)
     cloud.registry.seed(known)
@@ -222,11 +223,12 @@ def measure_throughput(cloud: LocalCloud, rows: int, progress: Progress, seed: i
     callbacks twice; Dukcapil stays up. The clock runs from the first part's
     upload to the end of the last workflow.
     """
+    from chalicelib.access.roles import Role
     from demo.batch import build_batch
     from demo.client import ApiClient
-    from demo.run import UPLOAD_PART_ROWS, csv_parts
+    from demo.run import UPLOAD_PART_ROWS, UPLOADING_AGENCY, csv_parts
 
-    api = ApiClient(cloud.urls["api"])
+    api = ApiClient(cloud.urls["api"], token=cloud.mint(Role.AGENCY_HEAD, agency=UPLOADING_AGENCY))
     observer = Observer(cloud)
     plan = build_batch(n=rows, seed=seed, today=date.today())
     cloud.registry.seed(residents(plan.population))

@@ -15,6 +15,9 @@ What is measured, and why:
 * **AWS calls and item writes per enrolment**, submission to active card,
   counted where our code calls AWS (deterministic for a given code base).
 * **Throughput** of a demo-like agency upload through the whole local cloud.
+* **Audit trail**: item writes per audit entry, recorded one at a time and in
+  a batch, and the rate of a bulk upload's batch of entries
+  (:mod:`bench.audit`). A batch must not be a queue of single appends.
 
 Progress goes to stderr. Anything else that writes to stdout (a library's
 logger) is sent to stderr too, so stdout carries figures only. Exits 1 if a
@@ -32,13 +35,15 @@ import traceback
 from pathlib import Path
 from typing import Callable, TextIO
 
-PARTS = ("ledger", "debits", "enrolment", "throughput")
+PARTS = ("ledger", "debits", "enrolment", "throughput", "audit")
 OURS_LARGE_TABLE = 50_000
 STOCK_LARGE_TABLE = 5_000
 SMALL_TABLE = 100
 DEBIT_ROUNDS = 10
 ENROLMENT_APPLICATIONS = 20
 THROUGHPUT_ROWS = 240
+AUDIT_SINGLES = 200
+AUDIT_BATCH = 5_000
 
 
 def format_figure(name: str, value: int | float, decimals: int = 2) -> str:
@@ -184,6 +189,25 @@ def enrolment(emit: Figures, parts: set[str], quick: bool) -> None:
                 progress(f"    workflow outcomes: {result.outcomes}")
 
 
+def audit(emit: Figures, quick: bool) -> bool:
+    from bench.audit import measure_audit
+    from bench.servers import REGION, local_aws
+
+    singles, batch = (50, 1_000) if quick else (AUDIT_SINGLES, AUDIT_BATCH)
+    with local_aws() as aws:
+        cost = measure_audit(aws.endpoint, REGION, singles, batch, progress)
+    emit("audit_items_written_per_entry", cost.single_writes / cost.single_entries)
+    emit("audit_batch_items_written_per_entry", cost.batch_writes / cost.batch_entries, 3)
+    emit("audit_single_entries_per_s", ratio(cost.single_entries, cost.single_seconds))
+    emit("audit_batch_entries", cost.batch_entries)
+    emit("audit_batch_entries_per_s", ratio(cost.batch_entries, cost.batch_seconds))
+    emit("audit_verify_entries_per_s", ratio(cost.verified_entries, cost.verify_seconds))
+    if not cost.intact or cost.verified_entries != cost.single_entries + cost.batch_entries:
+        progress(f"audit: the trail did not verify ({cost.verified_entries} entries checked)")
+        return False
+    return True
+
+
 # -- entry point -----------------------------------------------------------------------------------
 
 
@@ -217,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         guarantees_held = attempt("debits", lambda: debits(emit, args.quick)) is not False
     if parts & {"enrolment", "throughput"}:
         attempt("enrolment", lambda: enrolment(emit, parts, args.quick))
+    if "audit" in parts and attempt("audit", lambda: audit(emit, args.quick)) is False:
+        failed.append("audit")
 
     emit("bench_seconds", time.monotonic() - started, 1)
     if failed:

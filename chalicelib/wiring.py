@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from chalicelib.core import clients
-from chalicelib.core.settings import get_settings, reset_settings
+from chalicelib.core.settings import get_access_settings, get_settings, reset_settings
 
 
 def utc_now() -> datetime:
@@ -84,8 +84,31 @@ def issuance_callbacks() -> Any:
                              timedelta(seconds=settings.snap_timestamp_tolerance_s))
 
 
+@lru_cache(maxsize=1)
+def token_verifier() -> Any:
+    """The bearer-token check of the API's authorizer, from the user pool's issuer, client and keys."""
+    from chalicelib.access.tokens import TokenVerifier
+
+    settings = get_access_settings()
+    return TokenVerifier(settings.token_issuer, settings.token_audience, settings.token_jwks)
+
+
+def audit_trail_for(table_name: str) -> Any:
+    """The audit trail kept in ``table_name`` (the verification command names its table itself)."""
+    from chalicelib.audit.repository import AuditRepository
+    from chalicelib.audit.service import AuditTrail
+
+    return AuditTrail(AuditRepository(clients.resource("dynamodb").Table(table_name)), utc_now)
+
+
+@lru_cache(maxsize=1)
+def audit_trail() -> Any:
+    """The PDP processing record: who read or changed whose data or roles, when and why."""
+    return audit_trail_for(get_settings().audit_table)
+
+
 FACTORIES = (vault, application_repository, enrolment_workflow, enrolment_service, enrolment_tasks,
-             callback_idempotency, issuance_callbacks)
+             callback_idempotency, issuance_callbacks, token_verifier, audit_trail)
 
 
 def reset() -> None:

@@ -1,4 +1,9 @@
-"""A small HTTP client for the Jakarta One API, as an agency's or operator's tool would use it."""
+"""A small HTTP client for the Jakarta One API, as an agency's or operator's tool would use it.
+
+A client speaks for one caller: the bearer token it is given goes with every
+request. :meth:`ApiClient.as_caller` gives another caller's client over the
+same connections.
+"""
 from __future__ import annotations
 
 import json
@@ -8,14 +13,21 @@ import urllib3
 
 
 class ApiClient:
-    def __init__(self, base_url: str, http: urllib3.PoolManager | None = None) -> None:
+    def __init__(self, base_url: str, http: urllib3.PoolManager | None = None, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = http or urllib3.PoolManager(maxsize=16, retries=urllib3.Retry(3, backoff_factor=0.2))
+        self._token = token
+
+    def as_caller(self, token: str | None) -> "ApiClient":
+        """The same API and connections, speaking for the holder of ``token``."""
+        return ApiClient(self.base_url, self._http, token)
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 content_type: str = "application/json", headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        response = self._http.request(method, self.base_url + path, body=body,
-                                      headers={"Content-Type": content_type, **(headers or {})}, timeout=120)
+        sent = {"Content-Type": content_type, **(headers or {})}
+        if self._token and not any(name.lower() == "authorization" for name in sent):
+            sent["Authorization"] = f"Bearer {self._token}"
+        response = self._http.request(method, self.base_url + path, body=body, headers=sent, timeout=120)
         try:
             return response.status, json.loads(response.data) if response.data else None
         except ValueError:

@@ -3,9 +3,11 @@
 Starts the embedded local cloud, seeds the emulated Dukcapil with the
 synthetic population, lets the emulated bank answer after realistic delays
 (one second stands for one day; the Art. 20 timeout is scaled the same way by
-definition substitution), uploads the CSV over HTTP, waits until every
-application has reached a final state and prints what an operator would want
-to know. Exits non-zero if any row is unaccounted for.
+definition substitution), uploads the CSV over HTTP as the education
+agency's head, waits until every application has reached a final state, as
+the operator watches it, and prints what an operator would want to know. Each
+caller holds a bearer token of its role from the local cloud's user pool.
+Exits non-zero if any row is unaccounted for.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.access.roles import Role
 from chalicelib.enrolment.intake import MAX_BATCH_ROWS
 from chalicelib.enrolment.model import FINAL_STATES, OPEN_STATES
 from demo.batch import COLUMNS, build_batch, write_csv
@@ -34,6 +37,8 @@ REGISTRY_OUTAGE = (30.0, 12.0)
 """(start, length) in seconds: long enough that some verifications exhaust their retries."""
 BANK_BEHAVIOUR = {"rejectRate": 0.03, "duplicateRate": 0.05, "silentRate": 0.01}
 """Delays are the emulated bank's own: 90 % within 1-5 days, 7 % 5-7, 3 % beyond the deadline."""
+UPLOADING_AGENCY = "DISDIK"
+"""The education agency: most of the batch is KJP Plus and KJMU (Art. 17(1))."""
 
 
 def registry_outage(registry: Any, seconds: float) -> None:
@@ -90,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(cloud: Any, args: argparse.Namespace, started: float) -> int:
-    api = ApiClient(cloud.urls["api"])
+    anyone = ApiClient(cloud.urls["api"])
+    agency = anyone.as_caller(cloud.mint(Role.AGENCY_HEAD, agency=UPLOADING_AGENCY))
+    operator = anyone.as_caller(cloud.mint(Role.OPERATOR))
     plan = build_batch(n=args.applicants, seed=args.seed, today=date.today())
     write_csv(plan.rows, args.out)
     print(f"Local cloud up: API {cloud.urls['api']}, AWS (moto) {cloud.urls['aws']}")
@@ -113,18 +120,26 @@ def run(cloud: Any, args: argparse.Namespace, started: float) -> int:
     accepted = 0
     parts = csv_parts(plan.rows, UPLOAD_PART_ROWS)
     for number, part in enumerate(parts, start=1):
-        status, body = api.upload(part)
+        status, body = agency.upload(part)
         if status != 200:
             print(f"upload part {number} answered {status}: {body}")
             return 1
         accepted += body["accepted"]
         upload_rejections.update(result["code"] for result in body["results"] if "code" in result)
-        print(f"Upload part {number}/{len(parts)}: {body['accepted']} accepted, {body['rejected']} rejected")
-    status, again = api.upload(parts[0])
+        print(f"Upload part {number}/{len(parts)} by the {UPLOADING_AGENCY} agency head: "
+              f"{body['accepted']} accepted, {body['rejected']} rejected")
+    status, again = agency.upload(parts[0])
     created_again = sum(1 for result in again["results"] if result.get("created"))
     print(f"Re-upload of part 1: {status}, {created_again} new applications (a re-upload is safe)")
+    without_token = anyone.upload(parts[0])
+    as_resident = anyone.as_caller(cloud.mint(Role.RESIDENT)).upload(parts[0])
+    print(f"Part 1 sent without a token: {without_token[0]} {without_token[1].get('code')}; "
+          f"with a resident's token: {as_resident[0]} {as_resident[1].get('code')} (Art. 8: agency heads only)")
+    if (without_token[0], as_resident[0]) != (401, 403):
+        print("an upload by someone other than an agency head was not refused", file=sys.stderr)
+        return 1
 
-    finals = wait_until_final(api, accepted, args.timeout)
+    finals = wait_until_final(operator, accepted, args.timeout)
     print_summary(plan, finals, upload_rejections, cloud.seconds_per_day, time.monotonic() - started)
     in_final = sum(len(apps) for apps in finals.values())
     accounted = in_final + sum(upload_rejections.values())

@@ -21,6 +21,12 @@ The bank secrets come from ``BANK_DKI_CLIENT_SECRET`` and
 ``BANK_DKI_ACCESS_TOKEN`` when set (never from the command line, where other
 users could read them), else from the env file of a previous run, and are
 generated otherwise; the env file holds them for whoever plays the bank.
+
+The API served this way needs a user pool to trust. Without a Cognito pool in
+reach, the stage gets a local one, as the embedded cloud has: a signing key
+kept beside the env file (``build/<stage>-signing-key.pem``, mode 0600, made
+once and reused), whose public half the env file gives the API as
+``ACCESS_TOKEN_JWKS``; ``python -m localcloud.tokens --key-file …`` mints with it.
 """
 from __future__ import annotations
 
@@ -93,6 +99,20 @@ def install_bundle(lambda_: Any, stage: str, bundle: bytes) -> None:
         lambda_.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
 
 
+def local_user_pool(key_file: Path) -> dict[str, str]:
+    """The access settings of a stage's local user pool, its key made on first use and kept."""
+    from chalicelib.access.tokens import TokenIssuer
+    from localcloud.cloud import TOKEN_AUDIENCE, TOKEN_ISSUER, write_private
+
+    if key_file.is_file():
+        pool = TokenIssuer.from_pem(key_file.read_bytes(), TOKEN_ISSUER, TOKEN_AUDIENCE)
+    else:
+        pool = TokenIssuer.generate(TOKEN_ISSUER, TOKEN_AUDIENCE)
+        write_private(key_file, pool.private_key_pem())
+    return {"ACCESS_TOKEN_ISSUER": TOKEN_ISSUER, "ACCESS_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
+            "ACCESS_TOKEN_JWKS": pool.jwks_json()}
+
+
 def write_env_file(path: Path, settings: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -137,11 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         where["AWS_ENDPOINT_URL"] = endpoint
-    write_env_file(env_file, {**where, **environment, **settings})
+    key_file = env_file.with_name(f"{env_file.stem}-signing-key.pem")
+    write_env_file(env_file, {**where, **environment, **settings, **local_user_pool(key_file)})
     print(f"stage {arguments.stage} deployed to {endpoint or 'AWS'} ({session.region_name})")
     for name, value in sorted(settings.items()):
         print(f"  {name}={value}")
     print(f"settings for the API and the tests: source {env_file}")
+    print(f"bearer tokens for that API: python -m localcloud.tokens --key-file {key_file} --role OPERATOR")
     return 0
 
 

@@ -47,12 +47,27 @@ IDEMPOTENCY_TABLE: dict[str, Any] = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 
+AUDIT_TABLE: dict[str, Any] = {
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+"""The PDP processing record: one partition per audit chain (see :mod:`chalicelib.audit.repository`).
+No expiry: an audit record is kept, not aged out."""
+
 TIME_TO_LIVE: dict[str, str] = {"IDEMPOTENCY_TABLE": "expiration"}
 """Setting → the attribute holding an item's expiry (Powertools' idempotency records expire)."""
 
 TABLES: dict[str, dict[str, Any]] = {
     "ENROLMENT_TABLE": ENROLMENT_TABLE,
     "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
+    "AUDIT_TABLE": AUDIT_TABLE,
 }
 """Setting name → table definition (everything CreateTable takes but the name)."""
 

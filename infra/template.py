@@ -22,7 +22,11 @@ The template deliberately keeps two decisions of its own:
   the SAM transform, and this one has it;
 * the API handler gets a role of its own: it starts executions and completes
   task tokens, which the workflow's tasks must not; the tasks unseal personal
-  data, which the API must not.
+  data, which the API must not;
+* the bearer-token authorizer gets a role that may only write its logs, and
+  only the access settings (the user pool's issuer, app client and public
+  keys, as parameters); API Gateway's own refusals (no token, a refused
+  token) answer in the API's error shape (:mod:`infra.gateway`).
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.deploy import table_name
+from infra.gateway import gateway_response_resources
 from infra.resources import (
     APP_NAME,
     ENROLMENT_ASL,
@@ -55,6 +60,11 @@ DEFAULT_OUT = ROOT / "build" / "template.json"
 BUNDLE = "deployment.zip"
 API_HANDLER = "app.app"
 """The handler ``chalice package`` gives the function behind API Gateway."""
+AUTHORIZER_HANDLER = "app.bearer_token"
+"""The built-in authorizer declared in ``app.py``; ``chalice package`` makes it a function of its own."""
+AUTHORIZER_ROLE = "BearerTokenAuthorizerRole"
+REST_API = "RestAPI"
+"""The logical id ``chalice package`` gives the REST API."""
 
 ENROLMENT_STATE_MACHINE = "EnrolmentStateMachine"
 STATE_MACHINE_ROLE = "EnrolmentStateMachineRole"
@@ -77,6 +87,12 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "Type": "String", "NoEcho": True, "Description": "SNAP HMAC secret shared with Bank DKI"},
     "BankDkiAccessToken": {
         "Type": "String", "NoEcho": True, "Description": "SNAP access token shared with Bank DKI"},
+    "AccessTokenIssuer": {
+        "Type": "String", "Description": "The user pool's issuer: https://cognito-idp.<region>.amazonaws.com/<pool id>"},
+    "AccessTokenAudience": {
+        "Type": "String", "Description": "The app client id the user pool issues the bearer tokens to"},
+    "AccessTokenJwks": {
+        "Type": "String", "Description": "The user pool's public signing keys: the JSON of its /.well-known/jwks.json"},
 }
 PARTNER_ENVIRONMENT: dict[str, str] = {
     "POPULATION_REGISTRY_URL": "PopulationRegistryUrl",
@@ -87,6 +103,12 @@ PARTNER_ENVIRONMENT: dict[str, str] = {
     "BANK_DKI_ACCESS_TOKEN": "BankDkiAccessToken",
 }
 """Function setting → the template parameter that supplies it."""
+ACCESS_ENVIRONMENT: dict[str, str] = {
+    "ACCESS_TOKEN_ISSUER": "AccessTokenIssuer",
+    "ACCESS_TOKEN_AUDIENCE": "AccessTokenAudience",
+    "ACCESS_TOKEN_JWKS": "AccessTokenJwks",
+}
+"""The authorizer's settings (chalicelib.core.settings.AccessSettings) → their parameters."""
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -289,6 +311,9 @@ def merge(sam: dict[str, Any], stage: str, timings: dict[str, int] | None = None
     api_function = by_handler[API_HANDLER]
     if TASK_ROLE not in resources:
         raise ValueError(f"chalice package did not emit {TASK_ROLE}; the task policy has nowhere to go")
+    if AUTHORIZER_HANDLER not in by_handler or REST_API not in resources:
+        raise ValueError(f"chalice package did not emit {AUTHORIZER_HANDLER} and {REST_API}")
+    authorizer_function = by_handler[AUTHORIZER_HANDLER]
 
     added: dict[str, Any] = {}
     for setting, definition in TABLES.items():
@@ -302,6 +327,13 @@ def merge(sam: dict[str, Any], stage: str, timings: dict[str, int] | None = None
             {"PolicyName": "ServeTheApi", "PolicyDocument": api_policy()},
         ],
     }}
+    added[AUTHORIZER_ROLE] = {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": LAMBDA_TRUST,
+        "Policies": [
+            {"PolicyName": "WriteLogs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [LOGS_STATEMENT]}},
+        ],
+    }}
+    added.update(gateway_response_resources(REST_API))
     clash = added.keys() & resources.keys()
     if clash:
         raise ValueError(f"chalice package already emits {sorted(clash)}")
@@ -310,6 +342,9 @@ def merge(sam: dict[str, Any], stage: str, timings: dict[str, int] | None = None
     resources[TASK_ROLE]["Properties"].setdefault("Policies", []).append(
         {"PolicyName": "RunTheEnrolmentTasks", "PolicyDocument": task_policy()})
     resources[api_function]["Properties"]["Role"] = {"Fn::GetAtt": [API_ROLE, "Arn"]}
+    resources[authorizer_function]["Properties"]["Role"] = {"Fn::GetAtt": [AUTHORIZER_ROLE, "Arn"]}
+    _set_environment(resources[authorizer_function],
+                     {variable: {"Ref": parameter} for variable, parameter in ACCESS_ENVIRONMENT.items()})
 
     settings: dict[str, Any] = {setting: {"Ref": logical_id(setting)} for setting in TABLES}
     settings["PII_KMS_KEY_ID"] = {"Ref": PII_KEY}

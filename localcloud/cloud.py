@@ -12,6 +12,14 @@ One process hosts:
 Everything is deployed by :func:`infra.deploy.deploy`, the code that deploys
 to LocalStack and AWS. Secrets shared with the emulated bank are generated at
 start-up and live only in this process.
+
+The local cloud is also the user pool: at start-up it generates the RSA key
+pair that signs bearer tokens, gives the API the public half as the pool's
+JWKS (the settings the Cognito pool's keys fill in AWS), and mints tokens
+for any role with :meth:`LocalCloud.mint`. ``make run`` also writes the
+private key to ``build/localcloud-signing-key.pem`` (readable by its owner
+only) for ``python -m localcloud.tokens``; it is never committed, and a new
+one is made at every start.
 """
 from __future__ import annotations
 
@@ -30,6 +38,12 @@ JAKARTA_REGION = "ap-southeast-3"
 CALLBACK_PATH = "/snap/v1.0/card-issuance/notify"
 OUR_PARTNER_ID = "JAKONE"
 BANK_PARTNER_ID = "BANKDKI"
+TOKEN_ISSUER = "urn:jakarta-one:localcloud:user-pool"
+"""The local cloud's user pool, as ``iss``; in AWS, the Cognito pool's URL."""
+TOKEN_AUDIENCE = "jakarta-one-local-client"
+"""The app client the local tokens are issued to (``client_id``)."""
+TOKEN_TTL_S = 3600
+"""Cognito's default lifetime of an access token."""
 
 
 
@@ -43,6 +57,19 @@ def scaled_timings(seconds_per_day: float) -> dict[str, int]:
         "BankRetryMaxAttempts": 2,
         "TransientRetryIntervalSeconds": 1,
     }
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def free_port() -> int:
@@ -62,12 +89,18 @@ class LocalCloud:
     quiet: bool = True
     urls: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    signing_key_file: Path | None = None
+    """Where to write the token-signing private key for other processes; by default it stays in this one."""
 
     def start(self) -> "LocalCloud":
         self.timings = {**scaled_timings(self.seconds_per_day), **self.timings}
+        for port in (self.moto_port, self.api_port):
+            if port and not port_is_free(port):
+                raise PortInUse(f"port {port} is taken (another local cloud?); stop it or choose other ports")
         self.moto_port = self.moto_port or free_port()
         self.api_port = self.api_port or free_port()
         self._environment()
+        self._user_pool()
         self._start_moto()
         self._start_partners()
         self._deploy()
@@ -91,6 +124,29 @@ class LocalCloud:
         })
         self.urls["aws"] = endpoint
         self.urls["api"] = f"http://127.0.0.1:{self.api_port}"
+
+    def _user_pool(self) -> None:
+        """A fresh signing key; the API learns its public half exactly as it learns the pool's in AWS."""
+        from chalicelib.access.tokens import TokenIssuer
+
+        self.token_issuer = TokenIssuer.generate(TOKEN_ISSUER, TOKEN_AUDIENCE)
+        self._access_settings = {
+            "ACCESS_TOKEN_ISSUER": TOKEN_ISSUER,
+            "ACCESS_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
+            "ACCESS_TOKEN_JWKS": self.token_issuer.jwks_json(),
+        }
+        os.environ.update(self._access_settings)
+        if self.signing_key_file is not None:
+            write_private(self.signing_key_file, self.token_issuer.private_key_pem())
+
+    def mint(self, *roles: Any, agency: str | None = None, subject: str | None = None,
+             ttl_s: int = TOKEN_TTL_S) -> str:
+        """A bearer token of this cloud's user pool for ``roles`` (``Role`` members or their names)."""
+        from chalicelib.access.roles import Role
+
+        held = [role if isinstance(role, Role) else Role(role) for role in roles]
+        return self.token_issuer.mint(held, agency=agency, ttl_s=ttl_s,
+                                      subject=subject or default_subject(held, agency))
 
     def _start_moto(self) -> None:
         """moto runs in its own process; the workflow's Lambda functions run there."""
@@ -134,6 +190,7 @@ class LocalCloud:
         session = boto3.session.Session()
         self.settings = deploy(Clients.from_session(session),
                                Stage(self.stage, self.timings, self._function_environment))
+        self.settings.update(self._access_settings)
         os.environ.update(self.settings)
         wiring.reset()
 
@@ -142,8 +199,11 @@ class LocalCloud:
         from chalice.local import ChaliceRequestHandler, HTTPServerThread, create_local_server
 
         import app as application
+        from localcloud.gateway import answer_like_api_gateway
 
         ChaliceRequestHandler.disable_nagle_algorithm = True
+        ChaliceRequestHandler.log_message = _quiet_access_log if self.quiet else _masked_access_log
+        answer_like_api_gateway()
         config = Config.create(chalice_stage=self.stage, app_name="jakarta-one",
                                environment_variables=dict(self.settings))
         self._api = HTTPServerThread(lambda: create_local_server(application.app, config, "127.0.0.1",
@@ -158,6 +218,8 @@ class LocalCloud:
         for emulator in (getattr(self, "bank", None), getattr(self, "registry", None)):
             if emulator is not None:
                 emulator.stop()
+        if self.signing_key_file is not None:
+            self.signing_key_file.unlink(missing_ok=True)
         moto = getattr(self, "_moto", None)
         if moto is not None and moto.poll() is None:
             moto.terminate()
@@ -173,6 +235,25 @@ class LocalCloud:
         self.stop()
 
 
+def default_subject(roles: list[Any], agency: str | None = None) -> str:
+    """A readable subject for a local token: ``local-operator``, ``local-agency-head-disdik``."""
+    parts = ["local", *(role.value.lower().replace("_", "-") for role in roles)]
+    if agency:
+        parts.append(agency.lower())
+    return "-".join(parts)
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Write ``content`` readable and writable by its owner only, replacing any earlier file at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(content)
+    os.replace(partial, path)
+
+
 def wait_for_port(port: int, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,3 +265,15 @@ def wait_for_port(port: int, timeout: float = 10.0, process: subprocess.Popen | 
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on port {port}")
+
+
+def _quiet_access_log(handler: Any, format: str, *args: Any) -> None:
+    """One line per request drowns what the demo and ``make run`` print."""
+
+
+def _masked_access_log(handler: Any, format: str, *args: Any) -> None:
+    """The request line may carry a NIK a caller put in a path or query: masked like every log line."""
+    from chalicelib.identity.nik import mask_nik
+
+    sys.stderr.write(mask_nik(f"{handler.address_string()} - [{handler.log_date_time_string()}] {format % args}")
+                     + "\n")

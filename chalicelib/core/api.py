@@ -68,7 +68,7 @@ def int_param(params: dict[str, str] | None, name: str, default: int, low: int, 
     raw = (params or {}).get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)) or not low <= int(raw) <= high:
         raise InvalidInput("INVALID_PARAMETER", f"{name} must be a whole number from {low} to {high}",
                            field=name)
     return int(raw)

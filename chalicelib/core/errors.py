@@ -32,6 +32,10 @@ class Unauthenticated(DomainError):
     """The caller could not be identified (bad or missing signature or token)."""
 
 
+class Forbidden(DomainError):
+    """The caller is known but their role does not allow this (Art. 7: only granted roles act)."""
+
+
 class NotFound(DomainError):
     pass
 
@@ -55,6 +59,7 @@ class DependencyUnavailable(DomainError):
 HTTP_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
     Unauthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     enrolment_table: str = Field(alias="ENROLMENT_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    audit_table: str = Field(alias="AUDIT_TABLE")
     enrolment_state_machine_arn: str | None = Field(None, alias="ENROLMENT_STATE_MACHINE_ARN")
     """Needed by the API only; the workflow's own functions are created before it exists."""
     pii_kms_key_id: str = Field(alias="PII_KMS_KEY_ID")
@@ -34,10 +35,29 @@ class Settings(BaseSettings):
     snap_timestamp_tolerance_s: int = Field(300, alias="SNAP_TIMESTAMP_TOLERANCE_S")
 
 
+class AccessSettings(BaseSettings):
+    """What the bearer-token authorizer needs, and nothing more: in AWS it is a function of its own."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    token_issuer: str = Field(alias="ACCESS_TOKEN_ISSUER")
+    """The user pool's ``iss``: ``https://cognito-idp.<region>.amazonaws.com/<pool id>``."""
+    token_audience: str = Field(alias="ACCESS_TOKEN_AUDIENCE")
+    """The app client the tokens are issued to (``client_id`` of access tokens, ``aud`` of ID tokens)."""
+    token_jwks: str = Field(alias="ACCESS_TOKEN_JWKS", repr=False)
+    """The pool's public signing keys as JWKS JSON, placed here at deploy; the functions fetch nothing."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()  # type: ignore[call-arg]
 
 
+@lru_cache(maxsize=1)
+def get_access_settings() -> AccessSettings:
+    return AccessSettings()  # type: ignore[call-arg]
+
+
 def reset_settings() -> None:
     get_settings.cache_clear()
+    get_access_settings.cache_clear()

@@ -10,6 +10,7 @@ mark and changes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Literal, Mapping
@@ -30,6 +31,9 @@ from chalicelib.partners.snap import (
 )
 
 SERVICE = SERVICE_CARD_ISSUANCE_NOTIFY
+MAX_CALLBACK_BYTES = 16 * 1024
+"""A notification is a few hundred bytes; anything near this size is not one."""
+_MASKED_PAN = re.compile(r"^[0-9]{0,6}\*{2,}[0-9]{4}$")
 BANK_REJECTED = "BankRejected"
 """The error the waiting workflow task fails with; the state machine catches it by this name."""
 
@@ -41,14 +45,15 @@ class IssuanceNotification(BaseModel):
     originalReferenceNo: str = Field(min_length=1, max_length=64)
     issuanceStatus: Literal["ISSUED", "REJECTED"]
     cardNumberMasked: str | None = Field(default=None, pattern=r"^[0-9* ]{12,23}$")
+    """Masked as PCI DSS allows at most: the first six and the last four digits in clear."""
     rejectReason: str | None = Field(default=None, min_length=1, max_length=200)
     issuedAt: datetime | None = None
 
     @model_validator(mode="after")
     def _outcome_is_complete(self) -> "IssuanceNotification":
         if self.issuanceStatus == "ISSUED":
-            if not self.cardNumberMasked or "*" not in self.cardNumberMasked:
-                raise ValueError("an issued card needs cardNumberMasked, masked")
+            if not self.cardNumberMasked or not _MASKED_PAN.match(self.cardNumberMasked.replace(" ", "")):
+                raise ValueError("an issued card needs cardNumberMasked: at most 6 leading and 4 trailing digits")
         elif not self.rejectReason:
             raise ValueError("a rejection needs rejectReason")
         return self
@@ -94,6 +99,8 @@ class IssuanceCallbacks:
             return CallbackAnswer(error.http_status, {**error.response(SERVICE), "code": f"SNAP_{error.code}"})
         if snap.partner_id != self._partner.partner_id:
             return answer("UNAUTHORIZED", "UNKNOWN_PARTNER", "Unauthorized. Unknown X-PARTNER-ID")
+        if len(raw_body) > MAX_CALLBACK_BYTES:
+            return answer("INVALID_FIELD_FORMAT", "CALLBACK_TOO_LARGE", "Invalid Field Format body too large")
         try:
             notification = IssuanceNotification.model_validate_json(raw_body)
         except ValidationError as error:
@@ -112,8 +119,8 @@ class IssuanceCallbacks:
             return answer("DUPLICATE_EXTERNAL_ID", "DUPLICATE_EXTERNAL_ID",
                           "Conflict. X-EXTERNAL-ID already used today with another body")
         except RequestInProgress:
-            return answer("DUPLICATE_EXTERNAL_ID", "REQUEST_IN_PROGRESS",
-                          "Conflict. The same callback is being processed; repeat it for its result")
+            return answer("TOO_MANY_REQUESTS", "REQUEST_IN_PROGRESS",
+                          "Too Many Requests. The same callback is being processed; repeat it for its result")
 
     def _process(self, request: dict[str, Any]) -> dict[str, Any]:
         notification = IssuanceNotification.model_validate(request["notification"])
@@ -134,6 +141,10 @@ class IssuanceCallbacks:
             self._repository.mark_once(application_id, "late_callback", outcome, [State.ISSUANCE_OVERDUE])
             return answer("DUPLICATE_REFERENCE", "ISSUANCE_DEADLINE_PASSED",
                           "Conflict. The 7-day deadline had passed; the application is with operators")
+        if application.state is State.MANUAL_REVIEW:
+            self._repository.mark_once(application_id, "late_callback", outcome, [State.MANUAL_REVIEW])
+            return answer("DUPLICATE_REFERENCE", "NOT_AWAITING_ISSUANCE",
+                          "Conflict. The application is with operators (MANUAL_REVIEW); the result is kept for them")
         if application.state is not State.AWAITING_ISSUANCE or not application.task_token:
             if _same_outcome(application, notification):
                 return answer("SUCCESS", "ALREADY_RECORDED")
@@ -181,5 +192,7 @@ def _same_outcome(application: Any, notification: IssuanceNotification) -> bool:
 
 
 def _reason_code(reason: str) -> str:
-    code = "".join(ch if ch.isalnum() else "_" for ch in reason.upper()).strip("_")
+    """The bank's free text as a code; digits are dropped, a reason may quote an account or a NIK."""
+    words = re.sub(r"[^A-Z]+", "_", reason.upper() if reason.isascii() else "")
+    code = words.strip("_")
     return f"BANK_{code[:60]}" if code else "BANK_REJECTED"

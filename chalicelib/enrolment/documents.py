@@ -24,10 +24,11 @@ def missing_documents(facts: dict[str, Any]) -> list[str]:
 
     Program recipients need a KK with a Jakarta address, an account at the
     appointed bank and proof of beneficiary status. A resident asking only for
-    a payment card (Art. 18) needs none of these, but still a valid NIK.
+    a payment card (Art. 18) registers no documents, but the card the bank
+    issues is a card on an account, so the account is needed by everyone.
     """
     if not facts["needs_registration_documents"]:
-        return []
+        return [] if facts["has_bank_account"] else ["NO_BANK_ACCOUNT"]
     reasons = []
     if facts["kk_province"] is None:
         reasons.append("KK_MISSING")

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from chalicelib.core.errors import InvalidInput, PayloadTooLarge
 from chalicelib.enrolment.model import SCHOOL_LEVELS, ApplicationForm, Program
 from chalicelib.identity.areas import area_codes
-from chalicelib.identity.nik import InvalidKk, InvalidNik, KkNumber, Nik
+from chalicelib.identity.nik import InvalidKk, InvalidNik, KkNumber, Nik, mask_nik
 
 CSV_COLUMNS = ("nik", "full_name", "sex", "birth_date", "kk_number", "village_code",
                "program", "school_level", "bank_account", "beneficiary_proof")
@@ -29,8 +29,10 @@ MAX_FIELD_CHARS = 200
 
 _KTP_SEX = {"L": "M", "P": "F", "M": "M", "F": "F"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z .,'\-]{0,99}$")
-_BANK_ACCOUNT = re.compile(r"^\d{10,16}$")
-_VILLAGE = re.compile(r"^\d{10}$")
+_BANK_ACCOUNT = re.compile(r"^[0-9]{10,16}$")
+_VILLAGE = re.compile(r"^[0-9]{10}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,25 @@ def _text(raw: dict[str, Any], name: str) -> str | None:
         raise InvalidInput("FIELD_TYPE", f"{name} must be a string", field=name)
     if len(value) > MAX_FIELD_CHARS:
         raise InvalidInput("FIELD_TOO_LONG", f"{name} may have at most {MAX_FIELD_CHARS} characters", field=name)
+    if _LINE_BREAK.search(value):
+        raise InvalidInput("FIELD_HAS_LINE_BREAK", f"{name} must be one line of text", field=name)
     value = value.strip()
     return value or None
+
+
+def _ascii_upper(text: str) -> str:
+    """Upper case for codes: "ſd" must not become "SD"."""
+    return text.upper() if text.isascii() else text
 
 
 def parse_form(raw: Any, *, today: date) -> ApplicationForm:
     """Validate one application; raises :class:`InvalidInput` with the first problem found."""
     if not isinstance(raw, dict):
         raise InvalidInput("BODY_NOT_OBJECT", "the application must be a JSON object")
-    unknown = set(raw) - set(CSV_COLUMNS)
+    unknown = sorted(str(name) for name in set(raw) - set(CSV_COLUMNS))
     if unknown:
-        raise InvalidInput("UNKNOWN_FIELD", f"unknown fields: {', '.join(sorted(unknown))}",
-                           field=sorted(unknown)[0])
+        shown = [mask_nik(name)[:40] for name in unknown[:5]]
+        raise InvalidInput("UNKNOWN_FIELD", f"unknown fields: {', '.join(shown)}", field=shown[0])
     values = {name: _text(raw, name) for name in CSV_COLUMNS}
     for name in REQUIRED:
         if values[name] is None:
@@ -77,10 +86,12 @@ def parse_form(raw: Any, *, today: date) -> ApplicationForm:
     except InvalidNik as error:
         raise InvalidInput(error.code, str(error), field="nik") from None
 
-    sex = _KTP_SEX.get(values["sex"].upper())
+    sex = _KTP_SEX.get(_ascii_upper(values["sex"]))
     if sex is None:
         raise InvalidInput("INVALID_SEX", "sex must be L or P as on the KTP", field="sex")
     try:
+        if not _ISO_DATE.match(values["birth_date"]):
+            raise ValueError
         birth_date = date.fromisoformat(values["birth_date"])
     except ValueError:
         raise InvalidInput("INVALID_BIRTH_DATE", "birth_date must be YYYY-MM-DD", field="birth_date") from None
@@ -93,12 +104,12 @@ def parse_form(raw: Any, *, today: date) -> ApplicationForm:
         raise InvalidInput("INVALID_NAME", "full_name must be 1-100 letters, spaces and . , ' -",
                            field="full_name")
     try:
-        program = Program(values["program"].upper())
+        program = Program(_ascii_upper(values["program"]))
     except ValueError:
         raise InvalidInput("UNKNOWN_PROGRAM", "program is not one of "
                            + ", ".join(p.value for p in Program), field="program") from None
 
-    school_level = values["school_level"].upper() if values["school_level"] else None
+    school_level = _ascii_upper(values["school_level"]) if values["school_level"] else None
     allowed_levels = SCHOOL_LEVELS.get(program)
     if allowed_levels is not None and school_level not in allowed_levels:
         raise InvalidInput("INVALID_SCHOOL_LEVEL",
@@ -129,35 +140,51 @@ def parse_form(raw: Any, *, today: date) -> ApplicationForm:
 
 
 def read_csv(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of an agency upload, numbered as a spreadsheet shows them (header is row 1)."""
+    """Rows of an agency upload, numbered as a spreadsheet shows them (header is row 1).
+
+    Read strictly: a stray quote or a line break inside a cell makes the whole
+    file unreadable rather than silently merging rows. Empty lines and rows
+    with no values (a spreadsheet's trailing ``,,,,``) are not rows.
+    """
     if len(raw) > MAX_BATCH_BYTES:
         raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may be at most {MAX_BATCH_BYTES} bytes")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("CSV_NOT_UTF8", "the upload must be UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in (reader.fieldnames or [])]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise InvalidInput("CSV_HEADER", f"the header lacks {', '.join(missing)}",
-                           expected=list(CSV_COLUMNS))
-    extra = [name for name in header if name not in CSV_COLUMNS]
-    if extra:
-        raise InvalidInput("CSV_HEADER", f"unknown columns: {', '.join(extra)}", expected=list(CSV_COLUMNS))
-    reader.fieldnames = header
-    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, dict[str, str]]] = []
     try:
-        for number, row in enumerate(reader, start=2):
-            if None in row:
-                rows.append((number, {"__error__": "CSV_ROW_TOO_LONG"}))
+        header = [name.strip().lower() for name in next(reader, [])]
+        _check_header(header)
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if any("\n" in cell or "\r" in cell for cell in cells):
+                raise csv.Error("a cell holds a line break")
+            if len(cells) > len(header):
+                rows.append((line, {"__error__": "CSV_ROW_TOO_LONG"}))
             else:
-                rows.append((number, {k: v for k, v in row.items() if v is not None}))
+                rows.append((line, dict(zip(header, cells))))
             if len(rows) > MAX_BATCH_ROWS:
                 raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may have at most {MAX_BATCH_ROWS} rows")
     except csv.Error as error:
-        raise InvalidInput("CSV_MALFORMED", f"the file is not readable as CSV near row {reader.line_num}: {error}",
+        raise InvalidInput("CSV_MALFORMED", f"the file is not readable as CSV at line {reader.line_num}: {error}",
                            row=reader.line_num) from None
     if not rows:
         raise InvalidInput("CSV_EMPTY", "the upload has no rows")
     return iter(rows)
+
+
+def _check_header(header: list[str]) -> None:
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise InvalidInput("CSV_HEADER", f"the header lacks {', '.join(missing)} (columns are separated by commas)",
+                           expected=list(CSV_COLUMNS))
+    extra = [mask_nik(name)[:40] for name in header if name not in CSV_COLUMNS]
+    if extra:
+        raise InvalidInput("CSV_HEADER", f"unknown columns: {', '.join(extra[:5])}", expected=list(CSV_COLUMNS))
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise InvalidInput("CSV_HEADER", f"columns named twice: {', '.join(repeated)}", expected=list(CSV_COLUMNS))

@@ -110,6 +110,8 @@ class Application:
     issuance_deadline: str | None = None
     """Art. 20: seven days after verification."""
     issued_within_deadline: bool | None = None
+    late_bank_result: dict[str, Any] | None = None
+    """What the bank reported after the application had left the wait (overdue, manual review)."""
     sealed_personal_data: str = ""
 
     def public_view(self) -> dict[str, Any]:
@@ -126,5 +128,6 @@ class Application:
             "verifiedAt": self.verified_at, "issuedAt": self.issued_at,
             "cardNumber": self.card_number_masked, "batchId": self.batch_id,
             "issuanceDeadline": self.issuance_deadline, "issuedWithinDeadline": self.issued_within_deadline,
+            "lateBankResult": self.late_bank_result,
         }
         return {key: value for key, value in view.items() if value not in (None, [])}

@@ -65,8 +65,13 @@ class ApplicationRepository:
         self._name = table.name
 
     def create(self, application: Application, nik_index: str, request_hash: str,
-               personal_sealed: str, documents: dict[str, Any]) -> bool:
-        """Store a new application and its NIK guard; False when the NIK already has one."""
+               personal_sealed: str, documents: dict[str, Any], replacing: str | None = None) -> bool:
+        """Store a new application and its NIK guard; False when the NIK already has one.
+
+        ``replacing`` names a closed application whose guard the new one takes
+        over (a corrected application after a rejection); False if the guard
+        has meanwhile moved on.
+        """
         item = {
             "pk": f"APP#{application.application_id}", "sk": "APPLICATION",
             "application_id": application.application_id, "state": application.state.value,
@@ -82,10 +87,13 @@ class ApplicationRepository:
                 item[name] = value
         guard = {"pk": f"NIK#{nik_index}", "sk": "ENROLMENT",
                  "application_id": application.application_id, "request_hash": request_hash}
+        guard_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if replacing is not None:
+            guard_condition = {"ConditionExpression": "application_id = :replaced",
+                               "ExpressionAttributeValues": {":replaced": replacing}}
         try:
             self._client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self._name, "Item": guard,
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self._name, "Item": guard, **guard_condition}},
                 {"Put": {"TableName": self._name, "Item": item,
                          "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"TableName": self._name,
@@ -243,6 +251,7 @@ def _application(item: dict[str, Any]) -> Application:
         card_number_masked=item.get("card_number_masked"), bank_reference=item.get("bank_reference"),
         task_token=item.get("task_token"), batch_id=item.get("batch_id"),
         issuance_deadline=item.get("issuance_deadline"), issued_within_deadline=item.get("issued_within_deadline"),
+        late_bank_result=item.get("late_callback"),
         sealed_personal_data=item.get("personal", ""),
     )
 

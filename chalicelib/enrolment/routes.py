@@ -6,6 +6,8 @@ import re
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
+from chalicelib.access.gate import allowed, partner_signed, public
+from chalicelib.access.roles import Role
 from chalicelib.core.api import JSON, answers_domain_errors, int_param, json_body
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.enrolment.intake import parse_form
@@ -16,9 +18,13 @@ _APPLICATION_ID = re.compile(r"^app_[A-Za-z0-9_-]{10,64}$")
 
 
 @enrolment.route("/enrolment/applications", methods=["POST"])
+@allowed(Role.RESIDENT, Role.OPERATOR)
 @answers_domain_errors
 def submit_application() -> Response:
-    """Register one applicant (Art. 17) or a resident asking for a payment card (Art. 18)."""
+    """Register one applicant (Art. 17) or a resident asking for a payment card (Art. 18).
+
+    Sent by the resident from the app, or by a counter clerk of the operator on the resident's behalf.
+    """
     service = wiring.enrolment_service()
     form = parse_form(json_body(enrolment.current_request.raw_body), today=wiring.utc_now().date())
     submitted = service.submit(form)
@@ -27,14 +33,17 @@ def submit_application() -> Response:
 
 
 @enrolment.route("/enrolment/uploads", methods=["POST"], content_types=["text/csv"])
+@allowed(Role.AGENCY_HEAD)
 @answers_domain_errors
 def submit_upload() -> Response:
-    """An agency's CSV of applicants; every row gets a result, re-uploading is safe."""
+    """An agency's CSV of applicants (Art. 8: agency heads submit recipient data); every row gets a result,
+    re-uploading is safe."""
     result = wiring.enrolment_service().submit_upload(enrolment.current_request.raw_body or b"")
     return Response(body=result, status_code=200, headers=JSON)
 
 
 @enrolment.route("/enrolment/applications/{application_id}", methods=["GET"])
+@public("the state only (no personal data), for whoever holds the unguessable application id")
 @answers_domain_errors
 def application_status(application_id: str) -> Response:
     """The applicant's view: the state only, for whoever holds the unguessable id."""
@@ -45,9 +54,13 @@ def application_status(application_id: str) -> Response:
 
 
 @enrolment.route("/operator/applications", methods=["GET"])
+@allowed(Role.OPERATOR, Role.DISKOMINFOTIK_ADMIN)
 @answers_domain_errors
 def applications_by_state() -> Response:
-    """The operator's work list; ``state=ISSUANCE_OVERDUE`` is the Art. 20 escalation list."""
+    """The operator's work list; ``state=ISSUANCE_OVERDUE`` is the Art. 20 escalation list.
+
+    NIKs are masked, so Diskominfotik may read it too when it follows up on the partner banks.
+    """
     params = enrolment.current_request.query_params or {}
     try:
         state = State(params.get("state", ""))
@@ -63,6 +76,7 @@ def applications_by_state() -> Response:
 
 
 @enrolment.route("/snap/v1.0/card-issuance/notify", methods=["POST"])
+@partner_signed(Role.BANK_PARTNER, "SNAP: HMAC-SHA512 signature and access token, checked by the view")
 @answers_domain_errors
 def bank_issuance_callback() -> Response:
     """The bank reports an issued or rejected card (Art. 20), signed SNAP-style."""

@@ -77,6 +77,11 @@ class EnrolmentTasks:
         outcome = State(event["outcome"])
         if outcome not in OUTCOMES:
             raise ValueError(f"{outcome.value} is not an outcome")
+        if event.get("fault"):
+            fault = event["fault"]
+            logger().error("workflow fault recorded", extra={
+                "application_id": application_id, "outcome": outcome.value,
+                "error": str(fault.get("Error")), "cause": str(fault.get("Cause"))[:2000]})
         changes: dict[str, Any] = {"stage": event.get("stage", "WORKFLOW"),
                                    "reasons": _reasons(event)}
         issuance = event.get("issuance")

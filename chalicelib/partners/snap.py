@@ -34,6 +34,7 @@ CASES: dict[str, tuple[int, str, str]] = {
     "INVALID_TOKEN": (401, "01", "Invalid Token (B2B)"),
     "DUPLICATE_EXTERNAL_ID": (409, "00", "Conflict"),
     "DUPLICATE_REFERENCE": (409, "01", "Duplicate partnerReferenceNo"),
+    "TOO_MANY_REQUESTS": (429, "00", "Too Many Requests"),
     "GENERAL_ERROR": (500, "00", "General Error"),
     "UNAVAILABLE": (503, "00", "Service Unavailable"),
 }

@@ -7,6 +7,11 @@ stays ``SUBMITTED``; the workflow's own tests drive the states beyond that.
 
 Residents are synthetic: NIKs follow the real structure over real Kemendagri
 area codes (Jakarta's unless a test says otherwise), names belong to no one.
+
+The stage trusts the test run's user pool (:mod:`tests.identities`, a key pair
+made for the run), and Chalice's local gateway answers as API Gateway does
+with our template (:mod:`localcloud.gateway`). Each request goes as the caller
+its route is for (:data:`USUAL_CALLERS`) unless the test names another.
 """
 from __future__ import annotations
 
@@ -19,11 +24,22 @@ from urllib.parse import quote
 
 import pytest
 
+from chalicelib.access.roles import Role
 from demo.population import PopulationFactory, Resident
+from tests import identities
 
 REGION = "ap-southeast-3"
 BANK_PARTNER_ID = "BANKDKI"
 OUR_PARTNER_ID = "JAKONE"
+USUAL_CALLERS: dict[str, Role] = {
+    "/enrolment/applications": Role.OPERATOR,
+    "/enrolment/uploads": Role.AGENCY_HEAD,
+    "/operator/applications": Role.OPERATOR,
+}
+"""Path → who normally calls it: a counter clerk submits, the education agency's head uploads,
+an operator lists."""
+USUAL = object()
+"""``as_role`` default: the route's usual caller."""
 
 
 @dataclass(frozen=True)
@@ -48,32 +64,38 @@ class Api:
         self.bank = bank
 
     def request(self, method: str, path: str, body: bytes | str = b"",
-                headers: dict[str, str] | None = None) -> Answer:
+                headers: dict[str, str] | None = None, as_role: Any = USUAL) -> Answer:
+        """Send as ``as_role`` (a bearer token of that role; ``None``: no token), by default the route's usual caller."""
         raw = body.encode() if isinstance(body, str) else body
-        response = self.client.http.request(method, path, headers=headers or {}, body=raw)
+        role = USUAL_CALLERS.get(path.split("?")[0]) if as_role is USUAL else as_role
+        sent = dict(headers or {})
+        if role is not None and not any(name.lower() == "authorization" for name in sent):
+            sent.update(identities.bearer(role))
+        response = self.client.http.request(method, path, headers=sent, body=raw)
         try:
             parsed = json.loads(response.body) if response.body else None
         except ValueError:
             parsed = response.body
         return Answer(response.status_code, parsed, dict(response.headers))
 
-    def get(self, path: str) -> Answer:
-        return self.request("GET", path)
+    def get(self, path: str, as_role: Any = USUAL) -> Answer:
+        return self.request("GET", path, as_role=as_role)
 
-    def post_json(self, path: str, document: Any) -> Answer:
-        return self.request("POST", path, json.dumps(document), {"Content-Type": "application/json"})
+    def post_json(self, path: str, document: Any, as_role: Any = USUAL) -> Answer:
+        return self.request("POST", path, json.dumps(document), {"Content-Type": "application/json"}, as_role)
 
-    def post_raw(self, path: str, body: bytes | str, content_type: str = "application/json") -> Answer:
-        return self.request("POST", path, body, {"Content-Type": content_type})
+    def post_raw(self, path: str, body: bytes | str, content_type: str = "application/json",
+                 as_role: Any = USUAL) -> Answer:
+        return self.request("POST", path, body, {"Content-Type": content_type}, as_role)
 
-    def submit(self, form: dict[str, Any]) -> Answer:
-        return self.post_json("/enrolment/applications", form)
+    def submit(self, form: dict[str, Any], as_role: Any = USUAL) -> Answer:
+        return self.post_json("/enrolment/applications", form, as_role)
 
-    def upload(self, csv_text: bytes | str, content_type: str = "text/csv") -> Answer:
-        return self.post_raw("/enrolment/uploads", csv_text, content_type)
+    def upload(self, csv_text: bytes | str, content_type: str = "text/csv", as_role: Any = USUAL) -> Answer:
+        return self.post_raw("/enrolment/uploads", csv_text, content_type, as_role)
 
-    def operator_list(self, query: str) -> Answer:
-        return self.get(f"/operator/applications?{query}")
+    def operator_list(self, query: str, as_role: Any = USUAL) -> Answer:
+        return self.get(f"/operator/applications?{query}", as_role)
 
     def all_in_state(self, state: str, limit: int = 500) -> list[dict[str, Any]]:
         """Every application the operator list shows in ``state``, following ``nextToken``."""
@@ -108,6 +130,7 @@ def api() -> Iterator[Api]:
     from chalicelib import wiring
     from infra.deploy import Clients, Stage, deploy
     from localcloud.cloud import scaled_timings
+    from localcloud.gateway import answer_like_api_gateway
 
     bank = BankCredentials(BANK_PARTNER_ID, "bank-client-secret-for-tests", "bank-access-token-for-tests")
     function_environment = {
@@ -126,9 +149,10 @@ def api() -> Iterator[Api]:
             wiring.reset()
             settings = deploy(Clients.from_session(boto3.session.Session()),
                               Stage("test", scaled_timings(1), function_environment))
-            for name, value in {**function_environment, **settings}.items():
+            for name, value in {**function_environment, **settings, **identities.access_settings()}.items():
                 monkeypatch.setenv(name, value)
             wiring.reset()
+            answer_like_api_gateway()
 
             import app
             from chalice.test import Client

@@ -162,18 +162,22 @@ def enrolment_api(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[A
     """The Chalice app in Chalice's test client, over a stage deployed by :func:`infra.deploy.deploy`.
 
     Step Functions executions are recorded but not run (moto's default), so a
-    submission stops at the stored application and its started workflow.
+    submission stops at the stored application and its started workflow. The
+    stage trusts the test run's user pool: callers send ``tests.identities.bearer(role)``.
     """
     from chalice.test import Client
 
     from chalicelib import wiring
     from infra.deploy import Clients, Stage, deploy
     from infra.resources import PRODUCTION_TIMINGS
+    from localcloud.gateway import answer_like_api_gateway
+    from tests.identities import access_settings
 
     settings = deploy(Clients.from_session(local_aws), Stage(STAGE, dict(PRODUCTION_TIMINGS)))
-    for name, value in {**settings, **PARTNER_SETTINGS}.items():
+    for name, value in {**settings, **PARTNER_SETTINGS, **access_settings()}.items():
         monkeypatch.setenv(name, value)
     wiring.reset()
+    answer_like_api_gateway()
     import app
 
     try:

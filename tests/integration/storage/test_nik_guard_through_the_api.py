@@ -8,13 +8,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.access.roles import Role
+from tests.identities import bearer
+
 PUPIL = {"nik": "3174015003140001", "full_name": "Putri Ayu Lestari", "sex": "P", "birth_date": "2014-03-10",
          "kk_number": "3174010101200003", "village_code": "3174011001", "program": "KJP_PLUS",
          "school_level": "SMP", "bank_account": "1234567890", "beneficiary_proof": "NISN:0141234567"}
 
 
 def submit(api: Any, form: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    answer = api.http.post("/enrolment/applications", headers={"Content-Type": "application/json"},
+    answer = api.http.post("/enrolment/applications",
+                           headers={"Content-Type": "application/json", **bearer(Role.OPERATOR)},
                            body=json.dumps(form))
     return answer.status_code, json.loads(answer.body)
 

@@ -19,7 +19,9 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from chalicelib.access.roles import Role
 from chalicelib.core.observability import SERVICE, logger
+from tests.identities import bearer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SIXTEEN_DIGITS = re.compile(r"(?<![0-9A-Za-z])[0-9]{16}(?![0-9A-Za-z])")
@@ -68,7 +70,8 @@ def function_output(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], s
 
 
 def post_json(api: Any, body: dict[str, Any]) -> Any:
-    return api.http.post("/enrolment/applications", headers={"Content-Type": "application/json"},
+    return api.http.post("/enrolment/applications",
+                         headers={"Content-Type": "application/json", **bearer(Role.OPERATOR)},
                          body=json.dumps(body))
 
 
@@ -78,7 +81,8 @@ def test_after_submissions_no_table_item_answer_or_log_line_holds_a_nik_in_clear
     answers = [post_json(enrolment_api, applicant) for applicant in (PUPIL, RESIDENT, STUDENT, PUPIL)]
     answers.append(post_json(enrolment_api, {**RESIDENT, "full_name": "Budi Santoso Putra"}))
     # And an agency's upload with a duplicated row and a malformed NIK
-    answers.append(enrolment_api.http.post("/enrolment/uploads", headers={"Content-Type": "text/csv"},
+    answers.append(enrolment_api.http.post("/enrolment/uploads",
+                                           headers={"Content-Type": "text/csv", **bearer(Role.AGENCY_HEAD)},
                                            body=UPLOAD.encode()))
     assert [answer.status_code for answer in answers[:4]] == [201, 201, 201, 200]
     upload = json.loads(answers[5].body)

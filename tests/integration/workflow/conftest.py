@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from chalicelib import wiring
+from chalicelib.access.roles import Role
 from chalicelib.core.clients import reset_clients
 from chalicelib.enrolment.model import FINAL_STATES
 from demo.client import ApiClient
@@ -41,7 +42,8 @@ def cloud() -> Any:
 
 @pytest.fixture(scope="session")
 def api(cloud: Any) -> ApiClient:
-    return ApiClient(cloud.urls["api"])
+    """A counter clerk of the operator: registers applicants and reads the work lists."""
+    return ApiClient(cloud.urls["api"], token=cloud.mint(Role.OPERATOR))
 
 
 @pytest.fixture(scope="session")

@@ -150,6 +150,7 @@ def test_a_card_issued_after_the_deadline_is_answered_409_and_changes_nothing(cl
     after = wait_for_final(cloud, application_id)
     assert after.state is State.ISSUANCE_OVERDUE
     assert after.state_since == overdue.state_since
+    assert after.late_bank_result["status"] == "ISSUED"
 
 
 @pytest.mark.regulation("Art. 20")
@@ -204,3 +205,29 @@ def test_a_retried_submission_starts_one_execution_and_one_issuance(cloud, api, 
         stateMachineArn=cloud.settings["ENROLMENT_STATE_MACHINE_ARN"])["executions"]
     assert [e["name"] for e in executions].count(first) == 1
     assert cloud.bank.stats()["accepted"] == requests_before + 1
+
+
+@pytest.mark.regulation("Art. 18")
+def test_a_payment_card_without_an_account_is_rejected_with_the_reason(cloud, api, people):
+    form = people("RESIDENT_PAYMENT", kk_number="", village_code="", bank_account="", beneficiary_proof="")
+    known_to_dukcapil(cloud, form)
+
+    application = wait_for_final(cloud, submit(api, form))
+
+    assert application.state is State.REJECTED
+    assert application.reasons == ["NO_BANK_ACCOUNT"]
+
+
+@pytest.mark.regulation("Art. 17")
+def test_a_rejected_applicant_may_apply_again_with_corrected_documents(cloud, api, people):
+    corrected = known_to_dukcapil(cloud, people())
+    first = wait_for_final(cloud, submit(api, {**corrected, "bank_account": ""}))
+    assert first.state is State.REJECTED
+
+    second_id = submit(api, corrected)
+    second = wait_for_final(cloud, second_id)
+
+    assert second_id != first.application_id
+    assert second.state is State.CARD_ACTIVE
+    status, body = api.submit({**corrected, "bank_account": "9999999999"})
+    assert (status, body["code"]) == (409, "NIK_ALREADY_REGISTERED")

@@ -36,5 +36,12 @@ def test_each_missing_document_is_named(changes, reasons):
 @pytest.mark.regulation("Art. 18")
 def test_a_resident_asking_for_a_payment_card_needs_no_registration_documents():
     outsider = form(program=Program.RESIDENT_PAYMENT, school_level=None, kk_number="3273010101200003",
-                    village_code=None, bank_account=None, beneficiary_proof=None)
+                    village_code=None, bank_account="1234567890", beneficiary_proof=None)
     assert missing_documents(document_facts(outsider)) == []
+
+
+@pytest.mark.regulation("Art. 18")
+def test_a_payment_card_still_needs_the_account_the_bank_issues_it_on():
+    outsider = form(program=Program.RESIDENT_PAYMENT, school_level=None, kk_number=None,
+                    village_code=None, bank_account=None, beneficiary_proof=None)
+    assert missing_documents(document_facts(outsider)) == ["NO_BANK_ACCOUNT"]

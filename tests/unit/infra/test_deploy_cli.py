@@ -79,3 +79,23 @@ def test_deploying_again_keeps_the_secrets_the_bank_holds(aws, tmp_path, bundle)
         FunctionName=function_name(STAGE, WORKFLOW_FUNCTIONS["RequestIssuanceFunctionArn"]))
     for secret in deploy_cli.SECRET_SETTINGS:
         assert function["Environment"]["Variables"][secret] == first[secret]
+
+
+def test_the_api_of_the_stage_trusts_a_user_pool_whose_key_only_its_owner_reads(aws, tmp_path, bundle, capsys):
+    from chalicelib.access.roles import Role
+    from chalicelib.access.tokens import TokenVerifier
+    from localcloud import tokens
+
+    first = deploy_cli.read_env_file(deploy(tmp_path, bundle))
+    key_file = tmp_path / f"{STAGE}-signing-key.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # the same key on every deploy, so tokens already handed out stay good
+    assert deploy_cli.read_env_file(deploy(tmp_path, bundle))["ACCESS_TOKEN_JWKS"] == first["ACCESS_TOKEN_JWKS"]
+
+    capsys.readouterr()
+    assert tokens.main(["--key-file", str(key_file), "--role", "AGENCY_HEAD", "--agency", "DINSOS"]) == 0
+    minted = capsys.readouterr().out.strip()
+    verifier = TokenVerifier(first["ACCESS_TOKEN_ISSUER"], first["ACCESS_TOKEN_AUDIENCE"], first["ACCESS_TOKEN_JWKS"])
+    principal = verifier.verify(minted)
+    assert (principal.roles, principal.agency, principal.subject) == (
+        {Role.AGENCY_HEAD}, "DINSOS", "local-agency-head-dinsos")

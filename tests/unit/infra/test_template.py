@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from chalicelib.core.settings import Settings
+from chalicelib.core.settings import AccessSettings, Settings
 from infra import template as infra_template
 from infra.deploy import table_name
 from infra.resources import APP_NAME, PRODUCTION_TIMINGS, TABLES, WORKFLOW_FUNCTIONS, placeholders
@@ -102,8 +102,15 @@ def test_production_gives_the_bank_seven_days_in_numbers_not_strings(production)
             assert isinstance(retry["IntervalSeconds"], int) and isinstance(retry["MaxAttempts"], int)
 
 
+def functions_with_settings(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The API and the workflow's tasks: every function but the bearer-token authorizer."""
+    authorizer, _ = function_by_handler(template, infra_template.AUTHORIZER_HANDLER)
+    return {name: function for name, function in resources_of_type(template, "AWS::Serverless::Function").items()
+            if name != authorizer}
+
+
 def test_the_recorded_deadline_is_the_state_machines_timeout(production):
-    for function in resources_of_type(production, "AWS::Serverless::Function").values():
+    for function in functions_with_settings(production).values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["ISSUANCE_DEADLINE_S"] == str(PRODUCTION_TIMINGS["IssuanceTimeoutSeconds"])
 
@@ -157,8 +164,43 @@ def test_only_the_api_drives_the_workflow_and_only_the_tasks_unseal_personal_dat
 
 def test_every_function_gets_every_setting_it_cannot_start_without(production):
     required = {field.alias for field in Settings.model_fields.values() if field.is_required()}
-    for name, function in resources_of_type(production, "AWS::Serverless::Function").items():
+    for name, function in functions_with_settings(production).items():
         assert required <= function["Properties"]["Environment"]["Variables"].keys(), name
+
+
+def test_the_authorizer_knows_the_user_pool_only_and_may_only_write_its_logs(production):
+    _, authorizer = function_by_handler(production, infra_template.AUTHORIZER_HANDLER)
+    required = {field.alias for field in AccessSettings.model_fields.values() if field.is_required()}
+    variables = authorizer["Properties"]["Environment"]["Variables"]
+    assert set(variables) == required == set(infra_template.ACCESS_ENVIRONMENT)
+    assert all(variables[name] == {"Ref": parameter} for name, parameter in infra_template.ACCESS_ENVIRONMENT.items())
+    role = authorizer["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert _actions(production, role) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_exactly_the_routes_that_declare_a_token_ask_api_gateway_for_one(production):
+    import app as application
+    from chalicelib.access.gate import Gate, declaration_of
+
+    paths = production["Resources"][infra_template.REST_API]["Properties"]["DefinitionBody"]["paths"]
+    for path, methods in application.app.routes.items():
+        for method, entry in methods.items():
+            security = paths[path][method.lower()].get("security")
+            needs_token = declaration_of(entry.view_function).gate is Gate.BEARER_TOKEN
+            assert security == ([{"bearer_token": []}] if needs_token else None), f"{method} {path}"
+
+
+def test_api_gateway_refuses_a_missing_or_bad_token_in_the_api_error_shape(production):
+    responses = {resource["Properties"]["ResponseType"]: resource["Properties"]
+                 for resource in resources_of_type(production, "AWS::ApiGateway::GatewayResponse").values()}
+    unauthorized = responses["UNAUTHORIZED"]
+    assert unauthorized["StatusCode"] == "401"
+    assert unauthorized["RestApiId"] == {"Ref": infra_template.REST_API}
+    body = json.loads(unauthorized["ResponseTemplates"]["application/json"])
+    assert body["code"] == "UNAUTHENTICATED" and body["message"]
+    assert unauthorized["ResponseParameters"]["gatewayresponse.header.WWW-Authenticate"] == "'Bearer'"
+    for properties in responses.values():
+        assert set(json.loads(properties["ResponseTemplates"]["application/json"])) == {"code", "message"}
 
 
 def test_the_api_alone_learns_the_state_machine_arn(production):
