@@ -47,7 +47,7 @@ def enrolment_workflow() -> Any:
 def enrolment_service() -> Any:
     from chalicelib.enrolment.service import EnrolmentService
 
-    return EnrolmentService(application_repository(), vault(), enrolment_workflow(), utc_now)
+    return EnrolmentService(application_repository(), vault(), enrolment_workflow(), utc_now, audit_trail())
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +61,7 @@ def enrolment_tasks() -> Any:
     bank = SnapCardIssuingBank(settings.bank_url, settings.our_partner_id, settings.bank_client_secret,
                                settings.bank_access_token)
     return EnrolmentTasks(application_repository(), vault(), registry, bank, utc_now,
-                          timedelta(seconds=settings.issuance_deadline_s))
+                          timedelta(seconds=settings.issuance_deadline_s), audit_trail())
 
 
 @lru_cache(maxsize=1)

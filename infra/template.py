@@ -258,6 +258,8 @@ def _statement(action: list[str] | str, resource: Any) -> dict[str, Any]:
 APPLICATION_STORE = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 """Reads, and the conditional puts and updates every transition's transaction is made of."""
 IDEMPOTENCY_STORE = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+AUDIT_APPEND = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+"""Appending to the chains: read a head, then put entries and move the head in one transaction. Never delete."""
 
 
 def api_policy() -> dict[str, Any]:
@@ -268,6 +270,7 @@ def api_policy() -> dict[str, Any]:
         _statement(IDEMPOTENCY_STORE, {"Fn::GetAtt": [logical_id("IDEMPOTENCY_TABLE"), "Arn"]}),
         _statement("kms:GenerateDataKey", {"Fn::GetAtt": [PII_KEY, "Arn"]}),
         _statement("kms:GenerateMac", {"Fn::GetAtt": [NIK_INDEX_KEY, "Arn"]}),
+        _statement(AUDIT_APPEND, {"Fn::GetAtt": [logical_id("AUDIT_TABLE"), "Arn"]}),
         _statement("states:StartExecution", {"Ref": ENROLMENT_STATE_MACHINE}),
         # A token from a .waitForTaskToken service integration carries no resource IAM can name.
         _statement(["states:SendTaskSuccess", "states:SendTaskFailure"], "*"),
@@ -279,6 +282,7 @@ def task_policy() -> dict[str, Any]:
     to send it to Dukcapil and the bank."""
     return {"Version": "2012-10-17", "Statement": [
         _statement(APPLICATION_STORE, _table_arns("ENROLMENT_TABLE")),
+        _statement(AUDIT_APPEND, {"Fn::GetAtt": [logical_id("AUDIT_TABLE"), "Arn"]}),
         _statement("kms:Decrypt", {"Fn::GetAtt": [PII_KEY, "Arn"]}),
     ]}
 

@@ -88,6 +88,11 @@ class AuditTrail:
                 linked[position] = link
         return linked  # type: ignore[return-value]
 
+    def history_of(self, subject: Subject) -> list[Entry]:
+        """Every recorded processing of one subject's data, oldest first (a data subject's right of access)."""
+        return [link.entry for link in self._repository.links(shard_of(subject, self._repository.shards))
+                if isinstance(link, Link) and link.entry.subject == subject]
+
     def verify(self) -> AuditReport:
         """Check every chain from its first entry to its head; a broken chain does not stop the others."""
         return AuditReport(tuple(self._verify_chain(shard) for shard in range(self._repository.shards)))

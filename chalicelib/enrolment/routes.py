@@ -6,7 +6,8 @@ import re
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.access.gate import allowed, partner_signed, public
+from chalicelib.access.gate import allowed, current_caller, partner_signed, public
+from chalicelib.audit.chain import Actor
 from chalicelib.access.roles import Role
 from chalicelib.core.api import JSON, answers_domain_errors, int_param, json_body
 from chalicelib.core.errors import InvalidInput, NotFound
@@ -27,7 +28,7 @@ def submit_application() -> Response:
     """
     service = wiring.enrolment_service()
     form = parse_form(json_body(enrolment.current_request.raw_body), today=wiring.utc_now().date())
-    submitted = service.submit(form)
+    submitted = service.submit(form, _actor())
     return Response(body=submitted.application.public_view(), status_code=201 if submitted.created else 200,
                     headers=JSON)
 
@@ -38,7 +39,7 @@ def submit_application() -> Response:
 def submit_upload() -> Response:
     """An agency's CSV of applicants (Art. 8: agency heads submit recipient data); every row gets a result,
     re-uploading is safe."""
-    result = wiring.enrolment_service().submit_upload(enrolment.current_request.raw_body or b"")
+    result = wiring.enrolment_service().submit_upload(enrolment.current_request.raw_body or b"", _actor())
     return Response(body=result, status_code=200, headers=JSON)
 
 
@@ -68,7 +69,7 @@ def applications_by_state() -> Response:
         raise InvalidInput("INVALID_PARAMETER", "state must be one of " + ", ".join(s.value for s in State),
                            field="state") from None
     limit = int_param(params, "limit", 100, 1, 500)
-    found, cursor = wiring.enrolment_service().list_by_state(state, limit, params.get("nextToken"))
+    found, cursor = wiring.enrolment_service().work_list(state, limit, params.get("nextToken"), _actor())
     body = {"state": state.value, "applications": [a.operator_view() for a in found]}
     if cursor:
         body["nextToken"] = cursor
@@ -85,3 +86,11 @@ def bank_issuance_callback() -> Response:
     result = wiring.issuance_callbacks().receive(request.method, request.context.get("path") or "/snap/v1.0/card-issuance/notify",
                                                  request.headers, request.raw_body or b"")
     return Response(body=result.body, status_code=result.status, headers=JSON)
+
+
+def _actor() -> Actor:
+    """The caller as the audit trail names them: the token's subject, roles and agency."""
+    caller = current_caller()
+    if caller is None:
+        raise RuntimeError("a route that records personal-data processing must declare its callers")
+    return Actor(caller.subject, "+".join(sorted(role.value for role in caller.roles)), caller.agency)

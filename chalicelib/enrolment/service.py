@@ -12,7 +12,9 @@ from typing import Any, Callable
 from chalicelib.core.errors import Conflict, InvalidInput
 from chalicelib.enrolment.documents import document_facts
 from chalicelib.enrolment.intake import RowError, parse_form, read_csv
-from chalicelib.enrolment.model import Application, ApplicationForm, State
+from chalicelib.audit.chain import Action, Actor, Subject
+from chalicelib.audit.service import AuditTrail, Record
+from chalicelib.enrolment.model import Application, ApplicationForm, Program, State
 from chalicelib.enrolment.repository import ApplicationRepository
 from chalicelib.enrolment.workflow import EnrolmentWorkflow
 from chalicelib.identity.nik import mask_nik
@@ -23,6 +25,15 @@ UPLOAD_WORKERS = 8
 REAPPLICABLE_STATES = frozenset({State.REJECTED, State.FAILED})
 """A corrected application may follow one that was turned down; one that is open, active or
 with operators (manual review, overdue) blocks the NIK."""
+
+
+WORK_LIST_PURPOSE = "Art. 9 and Art. 20: operator's work list of applications"
+
+
+def _purpose(form: ApplicationForm) -> str:
+    if form.program is Program.RESIDENT_PAYMENT:
+        return "Art. 18: payment card for a resident, NIK to be verified (Art. 19)"
+    return f"Art. 17: registration for {form.program.value}, verification (Art. 19) and issuance (Art. 20)"
 
 
 def new_application_id() -> str:
@@ -38,20 +49,29 @@ class Submitted:
 
 class EnrolmentService:
     def __init__(self, repository: ApplicationRepository, vault: PersonalDataVault,
-                 workflow: EnrolmentWorkflow, clock: Callable[[], datetime],
+                 workflow: EnrolmentWorkflow, clock: Callable[[], datetime], audit: AuditTrail,
                  new_id: Callable[[], str] = new_application_id) -> None:
         self._repository = repository
+        self._audit = audit
         self._vault = vault
         self._workflow = workflow
         self._clock = clock
         self._new_id = new_id
 
-    def submit(self, form: ApplicationForm, batch_id: str | None = None) -> Submitted:
+    def submit(self, form: ApplicationForm, actor: Actor) -> Submitted:
         """Store the application and start its workflow, once per NIK.
 
         The same form sent again (a retry, a re-uploaded file) returns the
         first application; a different form for the same NIK is a conflict.
+        A stored application is a change of the person's data: it is recorded.
         """
+        submitted, nik_index = self._submit(form)
+        if submitted.created:
+            self._audit.record(actor, Action.PERSONAL_DATA_CHANGED, Subject.person(nik_index),
+                               _purpose(form), detail=submitted.application.application_id)
+        return submitted
+
+    def _submit(self, form: ApplicationForm, batch_id: str | None = None) -> tuple[Submitted, str]:
         nik_index = self._vault.index(form.nik)
         request_hash = hashlib.sha256(json.dumps(form.canonical(), sort_keys=True).encode()).hexdigest()
         now = self._clock().isoformat(timespec="milliseconds")
@@ -80,9 +100,9 @@ class EnrolmentService:
                                state=existing.state.value)
         if application.state is State.SUBMITTED:
             self._workflow.start(application.application_id)
-        return Submitted(application, created)
+        return Submitted(application, created), nik_index
 
-    def submit_upload(self, raw_csv: bytes) -> dict[str, Any]:
+    def submit_upload(self, raw_csv: bytes, actor: Actor) -> dict[str, Any]:
         """An agency's CSV: every row gets a result; bad rows are reported, not stored.
 
         Rows are checked in file order (a NIK repeated in the file is named on
@@ -109,16 +129,24 @@ class EnrolmentService:
             seen[form.nik] = row
             forms[row] = form
 
+        changes: list[Record] = []
+
         def store(row: int) -> dict[str, Any]:
             try:
-                submitted = self.submit(forms[row], batch_id=batch_id)
+                submitted, nik_index = self._submit(forms[row], batch_id=batch_id)
             except (InvalidInput, Conflict) as error:
                 return RowError(row, error.code, error.message, error.details.get("field")).to_dict()
+            if submitted.created:
+                changes.append(Record(actor, Action.PERSONAL_DATA_CHANGED, Subject.person(nik_index),
+                                      _purpose(forms[row]), detail=submitted.application.application_id))
             return {"row": row, "applicationId": submitted.application.application_id,
                     "state": submitted.application.state.value, "created": submitted.created}
 
-        with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
-            results.update(zip(forms, pool.map(store, forms)))
+        try:
+            with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
+                results.update(zip(forms, pool.map(store, forms)))
+        finally:
+            self._audit.record_many(changes)
         ordered = [results[row] for row in sorted(results)]
         accepted = sum(1 for result in ordered if "applicationId" in result)
         return {"batchId": batch_id, "rows": len(ordered), "accepted": accepted,
@@ -127,5 +155,10 @@ class EnrolmentService:
     def status(self, application_id: str) -> Application:
         return self._repository.get(application_id)
 
-    def list_by_state(self, state: State, limit: int, cursor: str | None) -> tuple[list[Application], str | None]:
-        return self._repository.list_by_state(state, limit, cursor)
+    def work_list(self, state: State, limit: int, cursor: str | None,
+                  actor: Actor) -> tuple[list[Application], str | None]:
+        """The operator's list by state; each application shown is a read of a person's data, recorded."""
+        found, next_cursor = self._repository.list_by_state(state, limit, cursor)
+        self._audit.record_many(Record(actor, Action.PERSONAL_DATA_READ, Subject.application(a.application_id),
+                                       WORK_LIST_PURPOSE) for a in found)
+        return found, next_cursor

@@ -10,19 +10,26 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
+from chalicelib.audit.chain import Action, Actor, Subject
+from chalicelib.audit.service import AuditTrail
 from chalicelib.core.observability import logger
 from chalicelib.enrolment.documents import missing_documents
 from chalicelib.enrolment.model import FINAL_STATES, OPEN_STATES, State
 from chalicelib.enrolment.repository import ApplicationRepository, TransitionRefused
 from chalicelib.identity.protection import PersonalDataVault
 
+WORKFLOW_ACTOR = Actor("enrolment-workflow", "SYSTEM")
+VERIFICATION_PURPOSE = "Art. 19(2): NIK, name and birth date checked with Dukcapil"
+ISSUANCE_PURPOSE = "Art. 20: data given to the appointed bank to issue the card"
 OUTCOMES = {State.CARD_ACTIVE, State.REJECTED, State.MANUAL_REVIEW, State.ISSUANCE_OVERDUE, State.FAILED}
 
 
 class EnrolmentTasks:
     def __init__(self, repository: ApplicationRepository, vault: PersonalDataVault, registry: Any,
-                 bank: Any, clock: Callable[[], datetime], issuance_deadline: timedelta) -> None:
+                 bank: Any, clock: Callable[[], datetime], issuance_deadline: timedelta,
+                 audit: AuditTrail) -> None:
         self._repository = repository
+        self._audit = audit
         self._vault = vault
         self._registry = registry
         self._bank = bank
@@ -31,6 +38,12 @@ class EnrolmentTasks:
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
+
+    def _unseal(self, application: Any, purpose: str) -> dict[str, Any]:
+        """Every use of the sealed personal data is recorded before the data is read."""
+        self._audit.record(WORKFLOW_ACTOR, Action.PERSONAL_DATA_READ, Subject.application(application.application_id),
+                           purpose)
+        return self._vault.unseal(application.sealed_personal_data)
 
     def check_documents(self, event: dict[str, Any]) -> dict[str, Any]:
         application = self._repository.get(event["applicationId"])
@@ -42,7 +55,7 @@ class EnrolmentTasks:
         application = self._repository.get(event["applicationId"])
         if application.state is not State.SUBMITTED:
             return {"match": application.verified_at is not None}
-        person = self._vault.unseal(application.sealed_personal_data)
+        person = self._unseal(application, VERIFICATION_PURPOSE)
         match = self._registry.verify(person["nik"], person["full_name"],
                                       date.fromisoformat(person["birth_date"]))
         if match:
@@ -63,7 +76,7 @@ class EnrolmentTasks:
         self._repository.transition(application_id, [State.VERIFIED, State.AWAITING_ISSUANCE],
                                     State.AWAITING_ISSUANCE, self._now(),
                                     changes={"task_token": event["taskToken"]})
-        person = self._vault.unseal(application.sealed_personal_data)
+        person = self._unseal(application, ISSUANCE_PURPOSE)
         applicant = {"name": person["full_name"], "nik": person["nik"], "birthDate": person["birth_date"],
                      "bankAccount": person["bank_account"], "program": application.program.value}
         attempt = self._clock().strftime("%H%M%S%f")

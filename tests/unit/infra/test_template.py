@@ -162,6 +162,15 @@ def test_only_the_api_drives_the_workflow_and_only_the_tasks_unseal_personal_dat
     assert "kms:Decrypt" in _actions(production, task_role)
 
 
+def test_every_function_that_touches_personal_data_may_append_to_the_audit_trail_but_not_erase_it(production):
+    for handler in [infra_template.API_HANDLER] + [f"app.{function}" for function in WORKFLOW_FUNCTIONS.values()]:
+        role = function_by_handler(production, handler)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = production["Resources"][role]["Properties"]["Policies"]
+        audit = [statement for policy in statements for statement in policy["PolicyDocument"]["Statement"]
+                 if statement["Resource"] == {"Fn::GetAtt": ["AuditTable", "Arn"]}]
+        assert audit and not any("dynamodb:DeleteItem" in statement["Action"] for statement in audit), handler
+
+
 def test_every_function_gets_every_setting_it_cannot_start_without(production):
     required = {field.alias for field in Settings.model_fields.values() if field.is_required()}
     for name, function in functions_with_settings(production).items():
