@@ -156,15 +156,18 @@ def print_summary(plan: Any, finals: dict[str, list[dict[str, Any]]], upload_rej
     print("\n== Final state of every application ==")
     for state, applications in sorted(finals.items(), key=lambda item: -len(item[1])):
         print(f"  {state:<18} {len(applications):>6}")
-    print(f"  {'refused at upload':<18} {sum(upload_rejections.values()):>6}")
+    print(f"  (rows refused at upload, never stored: {sum(upload_rejections.values())})")
 
-    print("\n== Reasons for rejection ==")
-    reasons: Counter[str] = Counter(upload_rejections)
+    print("\n== Why ==")
+    groups = [("refused at upload", Counter(upload_rejections))]
     for state in ("REJECTED", "MANUAL_REVIEW", "FAILED"):
-        for application in finals.get(state, []):
-            reasons.update(application.get("reasons", []))
-    for reason, count in reasons.most_common():
-        print(f"  {reason:<32} {count:>6}")
+        groups.append((state, Counter(reason for application in finals.get(state, [])
+                                      for reason in application.get("reasons", []))))
+    for title, reasons in groups:
+        if reasons:
+            print(f"  {title}:")
+            for reason, count in reasons.most_common():
+                print(f"    {reason:<46} {count:>6}")
 
     overdue = finals.get("ISSUANCE_OVERDUE", [])
     print(f"\n== Overdue: the bank missed the 7-day deadline (Art. 20): {len(overdue)} ==")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from chalicelib.audit.chain import Action, Actor, BreakReason, Subject, shard_of
-from chalicelib.audit.repository import AuditRepository, chain_key, entry_key
+from chalicelib.audit.repository import SHARDS, AuditRepository, chain_key, entry_key
 from chalicelib.audit.service import AuditTrail, Record
 from chalicelib.wiring import utc_now
 
@@ -93,4 +93,4 @@ def test_the_verification_command_reads_its_table_and_endpoint_from_the_environm
     assert broken.returncode == 1, broken.stderr
     assert f"chain {victim.shard:02d}:" in broken.stdout
     assert f"BROKEN at sequence {victim.sequence}: {BreakReason.ALTERED.value}" in broken.stdout
-    assert "result: BROKEN (1 of 16 chains)" in broken.stdout
+    assert f"result: BROKEN (1 of {SHARDS} chains)" in broken.stdout

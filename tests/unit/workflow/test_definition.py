@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+import chalicelib.audit.repository as audit_repository
 import chalicelib.enrolment.callbacks as callbacks
 import chalicelib.enrolment.repository as repository
 import chalicelib.partners.bank as bank
@@ -88,6 +89,7 @@ def test_error_names_the_workflow_matches_on_exist_in_the_code():
         population_registry.PopulationRegistryUnavailable.__name__,
         bank.BankUnavailable.__name__,
         repository.StoreUnavailable.__name__,
+        audit_repository.AuditUnavailable.__name__,
         callbacks.BANK_REJECTED,
     }
     named = {error for state in STATES.values()
