@@ -14,12 +14,14 @@ from chalicelib import wiring
 from chalicelib.access.gate import authorize, identify_caller, protect_routes, public
 from chalicelib.core.api import answers_domain_errors, framework_errors_in_our_shape
 from chalicelib.enrolment.routes import enrolment
+from chalicelib.registry.routes import registry
 
 app = Chalice(app_name="jakarta-one", configure_logs=False)
 """Logs go through our masking logger only (chalicelib.core.observability), never a second handler."""
 app.register_middleware(framework_errors_in_our_shape, "http")
 app.register_middleware(identify_caller, "http")
 app.register_blueprint(enrolment)
+app.register_blueprint(registry)
 
 
 @app.authorizer(name="bearer_token", ttl_seconds=60)

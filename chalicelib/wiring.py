@@ -107,8 +107,21 @@ def audit_trail() -> Any:
     return audit_trail_for(get_settings().audit_table)
 
 
+@lru_cache(maxsize=1)
+def registry_service() -> Any:
+    """The SMPT program registry (Art. 6-8): programs, officers, reports."""
+    from chalicelib.registry.repository import ProgramRepository
+    from chalicelib.registry.service import RegistryService
+
+    name = get_settings().registry_table
+    if not name:
+        raise RuntimeError("REGISTRY_TABLE is not set")
+    return RegistryService(ProgramRepository(clients.resource("dynamodb").Table(name)), utc_now)
+
+
 FACTORIES = (vault, application_repository, enrolment_workflow, enrolment_service, enrolment_tasks,
-             callback_idempotency, issuance_callbacks, token_verifier, audit_trail)
+             callback_idempotency, issuance_callbacks, token_verifier, audit_trail,
+             registry_service)
 
 
 def reset() -> None:

@@ -28,6 +28,7 @@ from chalicelib.enrolment.intake import MAX_BATCH_ROWS
 from chalicelib.enrolment.model import FINAL_STATES, OPEN_STATES
 from demo.batch import COLUMNS, build_batch, write_csv
 from demo.client import ApiClient
+from demo.registry import run_registry
 
 SECONDS_PER_DAY = 2.0
 UPLOAD_PART_ROWS = 200
@@ -140,6 +141,9 @@ def run(cloud: Any, args: argparse.Namespace, started: float) -> int:
         return 1
 
     finals = wait_until_final(operator, accepted, args.timeout)
+    if not run_registry(anyone, cloud):
+        print("the program registry did not answer as Art. 8 and Art. 10 require", file=sys.stderr)
+        return 1
     print_summary(plan, finals, upload_rejections, cloud.seconds_per_day, time.monotonic() - started)
     in_final = sum(len(apps) for apps in finals.values())
     accounted = in_final + sum(upload_rejections.values())

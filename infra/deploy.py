@@ -113,7 +113,7 @@ def function_permissions(table_arns: list[str], key_arns: list[str], state_machi
     execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + ":*"
     return [
         _allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+                "dynamodb:Query", "dynamodb:Scan", "dynamodb:ConditionCheckItem"],
                table_arns + [f"{arn}/index/*" for arn in table_arns]),
         _allow(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac"], key_arns),
         _allow(["states:StartExecution"], [state_machine_arn]),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.enrolment.repository import STATE_INDEX
+from chalicelib.registry.repository import AGENCY_INDEX
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "jakarta-one"
@@ -61,6 +62,31 @@ AUDIT_TABLE: dict[str, Any] = {
 """The PDP processing record: one partition per audit chain (see :mod:`chalicelib.audit.repository`).
 No expiry: an audit record is kept, not aged out."""
 
+REGISTRY_TABLE: dict[str, Any] = {
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+        {"AttributeName": "agency", "AttributeType": "S"},
+        {"AttributeName": "code", "AttributeType": "S"},
+    ],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": AGENCY_INDEX,
+            "KeySchema": [
+                {"AttributeName": "agency", "KeyType": "HASH"},
+                {"AttributeName": "code", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+"""The SMPT program registry (see :mod:`chalicelib.registry.repository`): one partition per program."""
+
 TIME_TO_LIVE: dict[str, str] = {"IDEMPOTENCY_TABLE": "expiration"}
 """Setting → the attribute holding an item's expiry (Powertools' idempotency records expire)."""
 
@@ -68,6 +94,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "ENROLMENT_TABLE": ENROLMENT_TABLE,
     "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
     "AUDIT_TABLE": AUDIT_TABLE,
+    "REGISTRY_TABLE": REGISTRY_TABLE,
 }
 """Setting name → table definition (everything CreateTable takes but the name)."""
 

@@ -258,6 +258,8 @@ def _statement(action: list[str] | str, resource: Any) -> dict[str, Any]:
 APPLICATION_STORE = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 """Reads, and the conditional puts and updates every transition's transaction is made of."""
 IDEMPOTENCY_STORE = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+REGISTRY_STORE = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem"]
+"""Programs, officers and reports: conditional puts (create once, replace if unchanged since read), reads."""
 AUDIT_APPEND = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 """Appending to the chains: read a head, then put entries and move the head in one transaction. Never delete."""
 
@@ -271,6 +273,7 @@ def api_policy() -> dict[str, Any]:
         _statement("kms:GenerateDataKey", {"Fn::GetAtt": [PII_KEY, "Arn"]}),
         _statement("kms:GenerateMac", {"Fn::GetAtt": [NIK_INDEX_KEY, "Arn"]}),
         _statement(AUDIT_APPEND, {"Fn::GetAtt": [logical_id("AUDIT_TABLE"), "Arn"]}),
+        _statement(REGISTRY_STORE, _table_arns("REGISTRY_TABLE")),
         _statement("states:StartExecution", {"Ref": ENROLMENT_STATE_MACHINE}),
         # A token from a .waitForTaskToken service integration carries no resource IAM can name.
         _statement(["states:SendTaskSuccess", "states:SendTaskFailure"], "*"),

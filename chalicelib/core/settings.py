@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     enrolment_table: str = Field(alias="ENROLMENT_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
     audit_table: str = Field(alias="AUDIT_TABLE")
+    registry_table: str | None = Field(None, alias="REGISTRY_TABLE")
+    """Needed by the registry's routes only; checked where the registry is wired."""
     enrolment_state_machine_arn: str | None = Field(None, alias="ENROLMENT_STATE_MACHINE_ARN")
     """Needed by the API only; the workflow's own functions are created before it exists."""
     pii_kms_key_id: str = Field(alias="PII_KMS_KEY_ID")
