@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import socketserver
 import subprocess
 import sys
 import time
@@ -196,13 +197,15 @@ class LocalCloud:
 
     def _start_api(self) -> None:
         from chalice.config import Config
-        from chalice.local import ChaliceRequestHandler, HTTPServerThread, create_local_server
+        from chalice.local import ChaliceRequestHandler, HTTPServerThread, ThreadedHTTPServer, create_local_server
 
         import app as application
         from localcloud.gateway import answer_like_api_gateway
 
         ChaliceRequestHandler.disable_nagle_algorithm = True
         ChaliceRequestHandler.log_message = _quiet_access_log if self.quiet else _masked_access_log
+        ThreadedHTTPServer.handle_error = _caller_gone_or_report
+        ThreadedHTTPServer.request_queue_size = 128
         answer_like_api_gateway()
         config = Config.create(chalice_stage=self.stage, app_name="jakarta-one",
                                environment_variables=dict(self.settings))
@@ -277,3 +280,10 @@ def _masked_access_log(handler: Any, format: str, *args: Any) -> None:
 
     sys.stderr.write(mask_nik(f"{handler.address_string()} - [{handler.log_date_time_string()}] {format % args}")
                      + "\n")
+
+
+def _caller_gone_or_report(server: Any, request: Any, client_address: Any) -> None:
+    """A caller that hung up before its answer (a bank's callback timeout) is not a server fault."""
+    if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+        return
+    socketserver.BaseServer.handle_error(server, request, client_address)

@@ -19,6 +19,10 @@
   connection stalls ~40 ms.
 * **The list of moto's own modules, read once.** It was read from disk on
   every request.
+* **A callback never meets an execution that has not started.** An execution
+  is listed before its worker exists; ``SendTaskSuccess``/``Failure`` arriving
+  in that moment failed with an ``AttributeError`` (a 500) instead of looking
+  at the executions that can hold the token.
 * **A task failure keeps its cause.** ``SendTaskFailure`` dropped the
   ``cause`` on its way to the interpreter, so a Catch saw ``"Cause": null``
   where AWS passes the caller's text (here: the bank's rejection reason).
@@ -42,6 +46,7 @@ def install() -> None:
     _compile_each_json_path_once()
     _fast_server()
     _keep_the_cause_of_a_task_failure()
+    _callbacks_only_reach_started_executions()
     _installed = True
 
 
@@ -139,3 +144,14 @@ def _keep_the_cause_of_a_task_failure() -> None:
         return EmptyResult()
 
     StepFunctionResponse.send_task_failure = send_task_failure
+
+
+def _callbacks_only_reach_started_executions() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    listed = StepFunctionsParserBackend._get_executions
+
+    def started_executions(self: Any, execution_status: Any = None) -> list[Any]:
+        return [execution for execution in listed(self, execution_status) if execution.exec_worker is not None]
+
+    StepFunctionsParserBackend._get_executions = started_executions

@@ -19,6 +19,7 @@ from chalicelib.audit.chain import (
     Break,
     BreakReason,
     ChainCheck,
+    Entry,
     Link,
     Subject,
     new_entry,

@@ -118,6 +118,8 @@ class IssuanceCallbacks:
         except IdempotencyKeyReused:
             return answer("DUPLICATE_EXTERNAL_ID", "DUPLICATE_EXTERNAL_ID",
                           "Conflict. X-EXTERNAL-ID already used today with another body")
+        except DependencyUnavailable as error:
+            return answer("UNAVAILABLE", error.code, "Service Unavailable. Repeat the callback with the same X-EXTERNAL-ID")
         except RequestInProgress:
             return answer("TOO_MANY_REQUESTS", "REQUEST_IN_PROGRESS",
                           "Too Many Requests. The same callback is being processed; repeat it for its result")
