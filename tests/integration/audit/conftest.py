@@ -11,30 +11,20 @@ The audit table is made by :func:`infra.deploy.ensure_table` from
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.responses import DynamoHandler
 
 from chalicelib.audit.repository import AuditRepository
 from chalicelib.audit.service import AuditTrail
 from infra.deploy import ensure_table, table_name
 from infra.resources import TABLES
-from localcloud import dynamodb_guarantees
-from localcloud.cloud import JAKARTA_REGION, free_port, wait_for_port
+from localcloud.cloud import JAKARTA_REGION
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
 class Clock:
@@ -49,23 +39,8 @@ class Clock:
 
 
 @pytest.fixture
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials in Jakarta's region, and no endpoint that would send boto3 past moto."""
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_SESSION_TOKEN"}:
-            monkeypatch.delenv(name)
-    for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": JAKARTA_REGION,
-                        "AWS_REGION": JAKARTA_REGION}.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def local_aws(aws_environment: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def local_aws(aws_environment: None, dynamodb_guarantees_installed: dict[str, Any]) -> Iterator[Any]:
     """A boto3 session on moto in this process, with the local cloud's DynamoDB guarantees for this test only."""
-    monkeypatch.setattr(dynamodb_guarantees, "_installed", False)
-    monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", DynamoDBBackend.transact_write_items)
-    dynamodb_guarantees.install()
     with mock_aws():
         yield local_credentials_session()
 
@@ -103,30 +78,6 @@ def raw_items(local_aws: Any, audit_table: Any) -> Callable[[], list[dict[str, A
 # --- the local AWS as its own process, reached over HTTP ---------------------------------------
 
 
-@pytest.fixture(scope="module")
-def local_aws_endpoint() -> Iterator[str]:
-    """``python -m localcloud.aws`` started as the local cloud starts it; stopped after the module."""
-    port = free_port()
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
-    environment.update({**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": JAKARTA_REGION,
-                        "AWS_REGION": JAKARTA_REGION, "PYTHONPATH": str(PROJECT_ROOT)})
-    with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen([sys.executable, "-m", "localcloud.aws", "--port", str(port)],
-                                   cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=errors)
-        try:
-            try:
-                wait_for_port(port, timeout=60, process=process)
-            except (RuntimeError, TimeoutError):
-                errors.seek(0)
-                raise RuntimeError(f"the local AWS did not start:\n{errors.read()}") from None
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def local_credentials_session() -> Any:

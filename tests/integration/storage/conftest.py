@@ -11,51 +11,19 @@ the one source of key schemas.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
 from botocore.config import Config
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.responses import DynamoHandler
 
 from infra.deploy import ensure_key, ensure_table, table_name
 from infra.resources import APP_NAME, TABLES
-from localcloud import dynamodb_guarantees
-from localcloud.cloud import JAKARTA_REGION, free_port, wait_for_port
+from localcloud.cloud import JAKARTA_REGION
+from tests.integration.conftest import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 STAGE = "test"
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-
-
-@pytest.fixture
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials in Jakarta's region, and no endpoint that would send boto3 past moto."""
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in {"AWS_PROFILE", "AWS_SESSION_TOKEN"}:
-            monkeypatch.delenv(name)
-    for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": JAKARTA_REGION,
-                        "AWS_REGION": JAKARTA_REGION}.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def dynamodb_guarantees_installed(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """``dynamodb_guarantees.install()`` for this test only; gives moto's methods as they were."""
-    before = {"call_action": DynamoHandler.call_action,
-              "transact_write_items": DynamoDBBackend.transact_write_items}
-    monkeypatch.setattr(dynamodb_guarantees, "_installed", False)
-    monkeypatch.setattr(DynamoHandler, "call_action", before["call_action"])
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", before["transact_write_items"])
-    dynamodb_guarantees.install()
-    return before
 
 
 @pytest.fixture(scope="session")
@@ -108,30 +76,6 @@ def every_item(local_aws: Any) -> Callable[[], dict[str, list[dict[str, Any]]]]:
 
 # --- the local AWS as its own process, reached over HTTP ---------------------------------------
 
-@pytest.fixture(scope="module")
-def local_aws_endpoint() -> Iterator[str]:
-    """``python -m localcloud.aws`` started as the launcher starts it; stopped after the module."""
-    port = free_port()
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
-    environment.update({**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": JAKARTA_REGION,
-                        "AWS_REGION": JAKARTA_REGION, "PYTHONPATH": str(PROJECT_ROOT)})
-    with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen([sys.executable, "-m", "localcloud.aws", "--port", str(port)],
-                                   cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=errors)
-        try:
-            try:
-                wait_for_port(port, timeout=60, process=process)
-            except RuntimeError:
-                errors.seek(0)
-                raise RuntimeError(f"the local AWS exited with {process.returncode}:\n{errors.read()}") from None
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture(scope="module")
