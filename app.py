@@ -59,3 +59,13 @@ def enrolment_request_issuance(event: dict[str, Any], context: Any) -> dict[str,
 @app.lambda_function(name="enrolment_record_outcome")
 def enrolment_record_outcome(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return wiring.enrolment_tasks().record_outcome(event)
+
+
+@app.lambda_function(name="registry_process_upload_chunk")
+def registry_process_upload_chunk(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The recipient-upload workflow's step: process the upload's next chunk of rows."""
+    uploads = wiring.recipient_uploads()
+    if "fault" in event:
+        return uploads.record_fault(event["agency"], event["code"], event["uploadId"],
+                                    str(event["fault"].get("Error", "fault")))
+    return uploads.process_next_chunk(event["agency"], event["code"], event["uploadId"])

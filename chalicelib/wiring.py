@@ -119,9 +119,22 @@ def registry_service() -> Any:
     return RegistryService(ProgramRepository(clients.resource("dynamodb").Table(name)), utc_now)
 
 
+@lru_cache(maxsize=1)
+def recipient_uploads() -> Any:
+    """Agencies' bulk uploads of program recipients: received by the API, processed by the upload workflow."""
+    from chalicelib.registry.upload_store import UploadStore
+    from chalicelib.registry.uploads import RecipientUploads, UploadWorkflow
+
+    settings = get_settings()
+    workflow = (UploadWorkflow(clients.client("stepfunctions"), settings.recipient_upload_state_machine_arn)
+                if settings.recipient_upload_state_machine_arn else None)
+    store = UploadStore(clients.resource("dynamodb"), settings.registry_table)
+    return RecipientUploads(registry_service(), store, vault(), workflow, audit_trail(), utc_now)
+
+
 FACTORIES = (vault, application_repository, enrolment_workflow, enrolment_service, enrolment_tasks,
              callback_idempotency, issuance_callbacks, token_verifier, audit_trail,
-             registry_service)
+             registry_service, recipient_uploads)
 
 
 def reset() -> None:

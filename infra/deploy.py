@@ -17,9 +17,12 @@ from botocore.exceptions import ClientError
 from infra.resources import (
     APP_NAME,
     ENROLMENT_ASL,
+    RECIPIENT_UPLOAD_ASL,
     ROOT,
     TABLES,
     TIME_TO_LIVE,
+    UPLOAD_TIMINGS,
+    UPLOAD_WORKFLOW_FUNCTIONS,
     WORKFLOW_FUNCTIONS,
     function_name,
     render_definition,
@@ -108,16 +111,19 @@ def _allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": actions, "Resource": resources}
 
 
-def function_permissions(table_arns: list[str], key_arns: list[str], state_machine_arn: str) -> list[dict[str, Any]]:
-    """What the API and the workflow tasks call: their tables, their keys, the workflow, their logs."""
-    execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + ":*"
+def function_permissions(table_arns: list[str], key_arns: list[str], state_machine_arn: str,
+                         *other_state_machines: str) -> list[dict[str, Any]]:
+    """What the API and the workflow tasks call: their tables, their keys, the workflows, their logs."""
+    machines = [state_machine_arn, *other_state_machines]
+    executions = [arn.replace(":stateMachine:", ":execution:") + ":*" for arn in machines]
     return [
         _allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                "dynamodb:Query", "dynamodb:Scan", "dynamodb:ConditionCheckItem"],
+                "dynamodb:Query", "dynamodb:Scan", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem"],
                table_arns + [f"{arn}/index/*" for arn in table_arns]),
         _allow(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac"], key_arns),
-        _allow(["states:StartExecution"], [state_machine_arn]),
-        _allow(["states:DescribeExecution"], [execution_arn]),
+        _allow(["states:StartExecution"], machines),
+        _allow(["states:DescribeExecution"], executions),
         _allow(["states:SendTaskSuccess", "states:SendTaskFailure"], ["*"]),
         _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], ["*"]),
     ]
@@ -178,10 +184,12 @@ def deploy(clients: Clients, stage: Stage) -> dict[str, str]:
     machine_name = f"{APP_NAME}-{stage.name}-enrolment"
     region, account = key_arns[0].split(":")[3:5]
     machine_arn = f"arn:aws:states:{region}:{account}:stateMachine:{machine_name}"
+    upload_machine_name = f"{APP_NAME}-{stage.name}-recipient-upload"
+    upload_machine_arn = f"arn:aws:states:{region}:{account}:stateMachine:{upload_machine_name}"
 
     environment = {**stage.function_environment, **settings}
     lambda_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-functions", LAMBDA_TRUST,
-                              function_permissions(table_arns, key_arns, machine_arn))
+                              function_permissions(table_arns, key_arns, machine_arn, upload_machine_arn))
     package = code_package()
     substitutions: dict[str, Any] = dict(stage.timings)
     for placeholder, function in WORKFLOW_FUNCTIONS.items():
@@ -195,4 +203,16 @@ def deploy(clients: Clients, stage: Stage) -> dict[str, str]:
     definition = render_definition(ENROLMENT_ASL.read_text(), substitutions)
     settings["ENROLMENT_STATE_MACHINE_ARN"] = ensure_state_machine(
         clients.stepfunctions, machine_name, definition, states_role)
+
+    upload_substitutions: dict[str, Any] = {name: stage.timings[name] for name in UPLOAD_TIMINGS}
+    for placeholder, function in UPLOAD_WORKFLOW_FUNCTIONS.items():
+        upload_substitutions[placeholder] = ensure_function(
+            clients.lambda_, function_name(stage.name, function), f"app.{function}",
+            lambda_role, package, environment)
+    upload_arns = [upload_substitutions[placeholder] for placeholder in UPLOAD_WORKFLOW_FUNCTIONS]
+    upload_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-recipient-upload", STATES_TRUST,
+                              [_allow(["lambda:InvokeFunction"], upload_arns + [f"{arn}:*" for arn in upload_arns])])
+    settings["RECIPIENT_UPLOAD_STATE_MACHINE_ARN"] = ensure_state_machine(
+        clients.stepfunctions, upload_machine_name,
+        render_definition(RECIPIENT_UPLOAD_ASL.read_text(), upload_substitutions), upload_role)
     return settings

@@ -17,6 +17,7 @@ from chalicelib.registry.repository import AGENCY_INDEX
 ROOT = Path(__file__).resolve().parent.parent
 APP_NAME = "jakarta-one"
 ENROLMENT_ASL = ROOT / "step_functions" / "enrolment.asl.json"
+RECIPIENT_UPLOAD_ASL = ROOT / "step_functions" / "recipient_upload.asl.json"
 
 ENROLMENT_TABLE: dict[str, Any] = {
     "KeySchema": [
@@ -105,6 +106,13 @@ WORKFLOW_FUNCTIONS: dict[str, str] = {
     "RecordOutcomeFunctionArn": "enrolment_record_outcome",
 }
 """ASL placeholder → the Chalice Lambda function (``@app.lambda_function`` name) it calls."""
+
+UPLOAD_WORKFLOW_FUNCTIONS: dict[str, str] = {
+    "ProcessUploadChunkFunctionArn": "registry_process_upload_chunk",
+}
+"""The same, for the recipient-upload state machine (``RECIPIENT_UPLOAD_ASL``)."""
+UPLOAD_TIMINGS = ("TransientRetryIntervalSeconds",)
+"""The timings the upload state machine takes from the stage's."""
 
 PRODUCTION_TIMINGS: dict[str, int] = {
     "IssuanceTimeoutSeconds": 7 * 24 * 3600,

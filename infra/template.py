@@ -47,9 +47,12 @@ from infra.resources import (
     APP_NAME,
     ENROLMENT_ASL,
     PRODUCTION_TIMINGS,
+    RECIPIENT_UPLOAD_ASL,
     ROOT,
     TABLES,
     TIME_TO_LIVE,
+    UPLOAD_TIMINGS,
+    UPLOAD_WORKFLOW_FUNCTIONS,
     WORKFLOW_FUNCTIONS,
     render_definition,
 )
@@ -68,6 +71,9 @@ REST_API = "RestAPI"
 
 ENROLMENT_STATE_MACHINE = "EnrolmentStateMachine"
 STATE_MACHINE_ROLE = "EnrolmentStateMachineRole"
+UPLOAD_STATE_MACHINE = "RecipientUploadStateMachine"
+UPLOAD_STATE_MACHINE_ROLE = "RecipientUploadStateMachineRole"
+UPLOAD_TASK_ROLE = "RecipientUploadTaskRole"
 API_ROLE = "APIHandlerRole"
 TASK_ROLE = "DefaultRole"
 """The role ``chalice package`` creates; after the merge only the workflow's tasks use it."""
@@ -244,6 +250,38 @@ def state_machine(stage: str, task_functions: dict[str, str], timings: dict[str,
     }
 
 
+def upload_state_machine(stage: str, task_functions: dict[str, str], timings: dict[str, int]) -> dict[str, Any]:
+    """The recipient-upload state machine (one chunk per step, looped) and a role that may call its task only."""
+    arns = [{"Fn::GetAtt": [resource, "Arn"]} for resource in task_functions.values()]
+    keep = {placeholder: "${" + placeholder + "}" for placeholder in UPLOAD_WORKFLOW_FUNCTIONS}
+    definition = json.loads(render_definition(RECIPIENT_UPLOAD_ASL.read_text(),
+                                              {**{name: timings[name] for name in UPLOAD_TIMINGS}, **keep}))
+    return {
+        UPLOAD_STATE_MACHINE_ROLE: {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                }],
+            },
+            "Policies": [{"PolicyName": "InvokeTheUploadTask", "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arns}],
+            }}],
+        }},
+        UPLOAD_STATE_MACHINE: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "StateMachineName": f"{APP_NAME}-{stage}-recipient-upload",
+            "StateMachineType": "STANDARD",
+            "RoleArn": {"Fn::GetAtt": [UPLOAD_STATE_MACHINE_ROLE, "Arn"]},
+            "Definition": definition,
+            "DefinitionSubstitutions": {placeholder: {"Fn::GetAtt": [resource, "Arn"]}
+                                        for placeholder, resource in task_functions.items()},
+        }},
+    }
+
+
 # ---------------------------------------------------------------- permissions of the functions
 
 def _table_arns(setting: str) -> list[Any]:
@@ -258,8 +296,13 @@ def _statement(action: list[str] | str, resource: Any) -> dict[str, Any]:
 APPLICATION_STORE = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 """Reads, and the conditional puts and updates every transition's transaction is made of."""
 IDEMPOTENCY_STORE = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-REGISTRY_STORE = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem"]
-"""Programs, officers and reports: conditional puts (create once, replace if unchanged since read), reads."""
+REGISTRY_STORE = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem",
+                  "dynamodb:BatchWriteItem"]
+"""Programs, officers and reports: conditional puts (create once, replace if unchanged since read), reads;
+an upload's sealed chunks, written in batches."""
+UPLOAD_STORE = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
+"""Processing an upload: read its chunks and the program's holdings, write recipients, count progress."""
 AUDIT_APPEND = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 """Appending to the chains: read a head, then put entries and move the head in one transaction. Never delete."""
 
@@ -274,7 +317,7 @@ def api_policy() -> dict[str, Any]:
         _statement("kms:GenerateMac", {"Fn::GetAtt": [NIK_INDEX_KEY, "Arn"]}),
         _statement(AUDIT_APPEND, {"Fn::GetAtt": [logical_id("AUDIT_TABLE"), "Arn"]}),
         _statement(REGISTRY_STORE, _table_arns("REGISTRY_TABLE")),
-        _statement("states:StartExecution", {"Ref": ENROLMENT_STATE_MACHINE}),
+        _statement("states:StartExecution", [{"Ref": ENROLMENT_STATE_MACHINE}, {"Ref": UPLOAD_STATE_MACHINE}]),
         # A token from a .waitForTaskToken service integration carries no resource IAM can name.
         _statement(["states:SendTaskSuccess", "states:SendTaskFailure"], "*"),
     ]}
@@ -287,6 +330,16 @@ def task_policy() -> dict[str, Any]:
         _statement(APPLICATION_STORE, _table_arns("ENROLMENT_TABLE")),
         _statement(AUDIT_APPEND, {"Fn::GetAtt": [logical_id("AUDIT_TABLE"), "Arn"]}),
         _statement("kms:Decrypt", {"Fn::GetAtt": [PII_KEY, "Arn"]}),
+    ]}
+
+
+def upload_task_policy() -> dict[str, Any]:
+    """What processing an upload does: unseal its chunks, index and seal recipients, store them, audit them."""
+    return {"Version": "2012-10-17", "Statement": [
+        _statement(UPLOAD_STORE, _table_arns("REGISTRY_TABLE")),
+        _statement(AUDIT_APPEND, {"Fn::GetAtt": [logical_id("AUDIT_TABLE"), "Arn"]}),
+        _statement(["kms:Decrypt", "kms:GenerateDataKey"], {"Fn::GetAtt": [PII_KEY, "Arn"]}),
+        _statement("kms:GenerateMac", {"Fn::GetAtt": [NIK_INDEX_KEY, "Arn"]}),
     ]}
 
 
@@ -311,10 +364,12 @@ def merge(sam: dict[str, Any], stage: str, timings: dict[str, int] | None = None
     timings = dict(PRODUCTION_TIMINGS if timings is None else timings)
     resources: dict[str, Any] = template["Resources"]
     by_handler = _functions_by_handler(resources)
-    missing = {f"app.{name}" for name in WORKFLOW_FUNCTIONS.values()} - by_handler.keys()
+    missing = {f"app.{name}" for name in [*WORKFLOW_FUNCTIONS.values(), *UPLOAD_WORKFLOW_FUNCTIONS.values()]} \
+        - by_handler.keys()
     if missing or API_HANDLER not in by_handler:
         raise ValueError(f"chalice package did not emit {sorted(missing | ({API_HANDLER} - by_handler.keys()))}")
     task_functions = {placeholder: by_handler[f"app.{name}"] for placeholder, name in WORKFLOW_FUNCTIONS.items()}
+    upload_functions = {placeholder: by_handler[f"app.{name}"] for placeholder, name in UPLOAD_WORKFLOW_FUNCTIONS.items()}
     api_function = by_handler[API_HANDLER]
     if TASK_ROLE not in resources:
         raise ValueError(f"chalice package did not emit {TASK_ROLE}; the task policy has nowhere to go")
@@ -327,6 +382,14 @@ def merge(sam: dict[str, Any], stage: str, timings: dict[str, int] | None = None
         added[logical_id(setting)] = table(stage, setting, definition)
     added.update(keys(stage))
     added.update(state_machine(stage, task_functions, timings))
+    added.update(upload_state_machine(stage, upload_functions, timings))
+    added[UPLOAD_TASK_ROLE] = {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": LAMBDA_TRUST,
+        "Policies": [
+            {"PolicyName": "WriteLogs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [LOGS_STATEMENT]}},
+            {"PolicyName": "ProcessRecipientUploads", "PolicyDocument": upload_task_policy()},
+        ],
+    }}
     added[API_ROLE] = {"Type": "AWS::IAM::Role", "Properties": {
         "AssumeRolePolicyDocument": LAMBDA_TRUST,
         "Policies": [
@@ -361,15 +424,20 @@ def merge(sam: dict[str, Any], stage: str, timings: dict[str, int] | None = None
     settings["ISSUANCE_DEADLINE_S"] = str(timings["IssuanceTimeoutSeconds"])
     for resource in task_functions.values():
         _set_environment(resources[resource], settings)
+    for resource in upload_functions.values():
+        resources[resource]["Properties"]["Role"] = {"Fn::GetAtt": [UPLOAD_TASK_ROLE, "Arn"]}
+        _set_environment(resources[resource], settings)
     # Only the API starts executions; the tasks exist before the state machine does.
     _set_environment(resources[api_function],
-                     {**settings, "ENROLMENT_STATE_MACHINE_ARN": {"Ref": ENROLMENT_STATE_MACHINE}})
+                     {**settings, "ENROLMENT_STATE_MACHINE_ARN": {"Ref": ENROLMENT_STATE_MACHINE},
+                      "RECIPIENT_UPLOAD_STATE_MACHINE_ARN": {"Ref": UPLOAD_STATE_MACHINE}})
 
     template["Description"] = (f"Jakarta One ({stage}): API, enrolment workflow (Pergub DKI 145/2017 "
                                "Art. 17-20), its tables and keys")
     template.setdefault("Parameters", {}).update(copy.deepcopy(PARAMETERS))
     outputs = template.setdefault("Outputs", {})
     outputs["EnrolmentStateMachineArn"] = {"Value": {"Ref": ENROLMENT_STATE_MACHINE}}
+    outputs["RecipientUploadStateMachineArn"] = {"Value": {"Ref": UPLOAD_STATE_MACHINE}}
     for setting in TABLES:
         outputs[logical_id(setting) + "Name"] = {"Value": {"Ref": logical_id(setting)}}
     return template

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     """Needed by the registry's routes only; checked where the registry is wired."""
     enrolment_state_machine_arn: str | None = Field(None, alias="ENROLMENT_STATE_MACHINE_ARN")
     """Needed by the API only; the workflow's own functions are created before it exists."""
+    recipient_upload_state_machine_arn: str | None = Field(None, alias="RECIPIENT_UPLOAD_STATE_MACHINE_ARN")
+    """Needed by the API only, to start processing an agency's recipient upload."""
     pii_kms_key_id: str = Field(alias="PII_KMS_KEY_ID")
     nik_index_kms_key_id: str = Field(alias="NIK_INDEX_KMS_KEY_ID")
     population_registry_url: str = Field(alias="POPULATION_REGISTRY_URL")

@@ -68,19 +68,8 @@ def _ascii_upper(text: str) -> str:
     return text.upper() if text.isascii() else text
 
 
-def parse_form(raw: Any, *, today: date) -> ApplicationForm:
-    """Validate one application; raises :class:`InvalidInput` with the first problem found."""
-    if not isinstance(raw, dict):
-        raise InvalidInput("BODY_NOT_OBJECT", "the application must be a JSON object")
-    unknown = sorted(str(name) for name in set(raw) - set(CSV_COLUMNS))
-    if unknown:
-        shown = [mask_nik(name)[:40] for name in unknown[:5]]
-        raise InvalidInput("UNKNOWN_FIELD", f"unknown fields: {', '.join(shown)}", field=shown[0])
-    values = {name: _text(raw, name) for name in CSV_COLUMNS}
-    for name in REQUIRED:
-        if values[name] is None:
-            raise InvalidInput("MISSING_FIELD", f"{name} is required", field=name)
-
+def check_person(values: dict[str, str | None], *, today: date) -> tuple[Nik, str, date]:
+    """The NIK, sex (M/F) and birth date of a row, checked against each other, and its name."""
     try:
         nik = Nik.parse(values["nik"], today=today)
     except InvalidNik as error:
@@ -103,6 +92,41 @@ def parse_form(raw: Any, *, today: date) -> ApplicationForm:
     if not _NAME.match(values["full_name"]):
         raise InvalidInput("INVALID_NAME", "full_name must be 1-100 letters, spaces and . , ' -",
                            field="full_name")
+    return nik, sex, birth_date
+
+
+def check_household(values: dict[str, str | None]) -> None:
+    """The KK number and village code of a row, where given."""
+    if values.get("kk_number") is not None:
+        try:
+            KkNumber.parse(values["kk_number"])
+        except InvalidKk as error:
+            raise InvalidInput(error.code, str(error), field="kk_number") from None
+    village = values.get("village_code")
+    if village is not None and not (_VILLAGE.match(village) and area_codes().is_known_district(village[:6])):
+        raise InvalidInput("UNKNOWN_VILLAGE", "village_code must be a 10-digit Kemendagri village code",
+                           field="village_code")
+
+
+def cell_values(raw: dict[str, Any], columns: tuple[str, ...]) -> dict[str, str | None]:
+    """Each column's cell as one stripped line of text, ``None`` when empty."""
+    return {name: _text(raw, name) for name in columns}
+
+
+def parse_form(raw: Any, *, today: date) -> ApplicationForm:
+    """Validate one application; raises :class:`InvalidInput` with the first problem found."""
+    if not isinstance(raw, dict):
+        raise InvalidInput("BODY_NOT_OBJECT", "the application must be a JSON object")
+    unknown = sorted(str(name) for name in set(raw) - set(CSV_COLUMNS))
+    if unknown:
+        shown = [mask_nik(name)[:40] for name in unknown[:5]]
+        raise InvalidInput("UNKNOWN_FIELD", f"unknown fields: {', '.join(shown)}", field=shown[0])
+    values = {name: _text(raw, name) for name in CSV_COLUMNS}
+    for name in REQUIRED:
+        if values[name] is None:
+            raise InvalidInput("MISSING_FIELD", f"{name} is required", field=name)
+
+    nik, sex, birth_date = check_person(values, today=today)
     try:
         program = Program(_ascii_upper(values["program"]))
     except ValueError:
@@ -119,15 +143,8 @@ def parse_form(raw: Any, *, today: date) -> ApplicationForm:
         raise InvalidInput("INVALID_SCHOOL_LEVEL", f"{program.value} takes no school_level",
                            field="school_level")
 
-    if values["kk_number"] is not None:
-        try:
-            KkNumber.parse(values["kk_number"])
-        except InvalidKk as error:
-            raise InvalidInput(error.code, str(error), field="kk_number") from None
+    check_household(values)
     village = values["village_code"]
-    if village is not None and not (_VILLAGE.match(village) and area_codes().is_known_district(village[:6])):
-        raise InvalidInput("UNKNOWN_VILLAGE", "village_code must be a 10-digit Kemendagri village code",
-                           field="village_code")
     if values["bank_account"] is not None and not _BANK_ACCOUNT.match(values["bank_account"]):
         raise InvalidInput("INVALID_BANK_ACCOUNT", "bank_account must be 10-16 digits", field="bank_account")
 
@@ -139,15 +156,16 @@ def parse_form(raw: Any, *, today: date) -> ApplicationForm:
     )
 
 
-def read_csv(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
+def read_csv(raw: bytes, columns: tuple[str, ...] = CSV_COLUMNS, required: tuple[str, ...] = REQUIRED,
+             max_bytes: int = MAX_BATCH_BYTES, max_rows: int = MAX_BATCH_ROWS) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of an agency upload, numbered as a spreadsheet shows them (header is row 1).
 
     Read strictly: a stray quote or a line break inside a cell makes the whole
     file unreadable rather than silently merging rows. Empty lines and rows
     with no values (a spreadsheet's trailing ``,,,,``) are not rows.
     """
-    if len(raw) > MAX_BATCH_BYTES:
-        raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may be at most {MAX_BATCH_BYTES} bytes")
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may be at most {max_bytes} bytes")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -156,7 +174,7 @@ def read_csv(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     rows: list[tuple[int, dict[str, str]]] = []
     try:
         header = [name.strip().lower() for name in next(reader, [])]
-        _check_header(header)
+        _check_header(header, columns, required)
         for cells in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in cells):
@@ -167,8 +185,8 @@ def read_csv(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
                 rows.append((line, {"__error__": "CSV_ROW_TOO_LONG"}))
             else:
                 rows.append((line, dict(zip(header, cells))))
-            if len(rows) > MAX_BATCH_ROWS:
-                raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may have at most {MAX_BATCH_ROWS} rows")
+            if len(rows) > max_rows:
+                raise PayloadTooLarge("BATCH_TOO_LARGE", f"an upload may have at most {max_rows} rows")
     except csv.Error as error:
         raise InvalidInput("CSV_MALFORMED", f"the file is not readable as CSV at line {reader.line_num}: {error}",
                            row=reader.line_num) from None
@@ -177,14 +195,14 @@ def read_csv(raw: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     return iter(rows)
 
 
-def _check_header(header: list[str]) -> None:
-    missing = [name for name in REQUIRED if name not in header]
+def _check_header(header: list[str], columns: tuple[str, ...], required: tuple[str, ...]) -> None:
+    missing = [name for name in required if name not in header]
     if missing:
         raise InvalidInput("CSV_HEADER", f"the header lacks {', '.join(missing)} (columns are separated by commas)",
-                           expected=list(CSV_COLUMNS))
-    extra = [mask_nik(name)[:40] for name in header if name not in CSV_COLUMNS]
+                           expected=list(columns))
+    extra = [mask_nik(name)[:40] for name in header if name not in columns]
     if extra:
-        raise InvalidInput("CSV_HEADER", f"unknown columns: {', '.join(extra[:5])}", expected=list(CSV_COLUMNS))
+        raise InvalidInput("CSV_HEADER", f"unknown columns: {', '.join(extra[:5])}", expected=list(columns))
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise InvalidInput("CSV_HEADER", f"columns named twice: {', '.join(repeated)}", expected=list(CSV_COLUMNS))
+        raise InvalidInput("CSV_HEADER", f"columns named twice: {', '.join(repeated)}", expected=list(columns))

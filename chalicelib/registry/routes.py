@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 from chalicelib import wiring
 from chalicelib.access.gate import allowed, current_caller
 from chalicelib.access.roles import Role
+from chalicelib.audit.chain import Actor
 from chalicelib.core.api import JSON, answers_domain_errors, json_body
 from chalicelib.core.errors import NotFound
 from chalicelib.registry.model import PROGRAM_CODE, parse_officer, parse_program, parse_report
@@ -106,6 +107,34 @@ def file_report(program_code: str) -> Response:
 def list_reports(program_code: str) -> Response:
     reports = wiring.registry_service().reports(_agency(), _code(program_code))
     return _answer({"reports": [r.view() for r in reports]})
+
+
+@registry.route("/registry/programs/{program_code}/recipients/uploads", methods=["POST"],
+                content_types=["text/csv"])
+@allowed(Role.AGENCY_HEAD)
+@answers_domain_errors
+def upload_recipients(program_code: str) -> Response:
+    """The program's recipients as a CSV of up to 50,000 rows (Art. 8), processed in the background:
+    202 with the upload's id and status URL; the same file again is the same upload (200), nothing new stored."""
+    caller = current_caller()
+    actor = Actor(caller.subject, "+".join(sorted(r.value for r in caller.roles)), caller.agency) if caller else None
+    if actor is None:
+        raise RuntimeError("an agency route must declare AGENCY_HEAD as its caller")
+    status, created = wiring.recipient_uploads().receive(_agency(), _code(program_code),
+                                                         registry.current_request.raw_body or b"", actor)
+    return Response(body=status, status_code=202 if created else 200,
+                    headers={**JSON, "Location": status["statusUrl"]})
+
+
+@registry.route("/registry/programs/{program_code}/recipients/uploads/{upload_id}", methods=["GET"])
+@allowed(Role.AGENCY_HEAD)
+@answers_domain_errors
+def upload_status(program_code: str, upload_id: str) -> Response:
+    """Progress of an upload: state, rows processed, accepted, rejected and flagged, and its problems by row
+    (a page at a time: pass ``nextToken``)."""
+    params = registry.current_request.query_params or {}
+    return _answer(wiring.recipient_uploads().status(_agency(), _code(program_code), upload_id,
+                                                     params.get("nextToken")))
 
 
 @registry.route("/analytics/programs", methods=["GET"])

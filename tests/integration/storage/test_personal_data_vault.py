@@ -107,3 +107,32 @@ def test_a_tampered_blob_is_refused_with_a_domain_error(new_vault, tamper):
     # Then it is refused with a domain error, never with data
     with pytest.raises(DomainError):
         new_vault().unseal(tampered)
+
+
+def test_the_index_is_an_hmac_under_a_subkey_derived_once_from_the_kms_key(local_aws, personal_data_keys):
+    import hashlib
+    import hmac
+
+    from chalicelib.identity.protection import NIK_INDEX_LABEL
+
+    # Given a vault whose KMS calls are counted
+    kms = local_aws.client("kms")
+    calls = []
+    original = kms.generate_mac
+
+    def counted(**kwargs):
+        calls.append(kwargs["Message"])
+        return original(**kwargs)
+
+    kms.generate_mac = counted
+    vault = PersonalDataVault(kms, *personal_data_keys)
+
+    # When it indexes many NIKs
+    indexes = [vault.index(f"31740150031400{n:02d}") for n in range(50)]
+
+    # Then KMS was asked once, for the versioned label only (no NIK ever goes to KMS)
+    assert calls == [NIK_INDEX_LABEL]
+    # And each index is HMAC-SHA256 over "NIK:<nik>" under that subkey
+    subkey = original(KeyId=personal_data_keys[1], MacAlgorithm="HMAC_SHA_256", Message=NIK_INDEX_LABEL)["Mac"]
+    assert indexes[1] == hmac.new(subkey, b"NIK:3174015003140001", hashlib.sha256).hexdigest()
+    assert len(set(indexes)) == 50

@@ -50,8 +50,10 @@ def function_by_handler(template: dict[str, Any], handler: str) -> tuple[str, di
 
 
 def state_machine(template: dict[str, Any]) -> dict[str, Any]:
-    (machine,) = resources_of_type(template, "AWS::StepFunctions::StateMachine").values()
-    return machine["Properties"]
+    """The enrolment state machine (the recipient-upload one has its own tests)."""
+    machines = resources_of_type(template, "AWS::StepFunctions::StateMachine")
+    assert set(machines) == {infra_template.ENROLMENT_STATE_MACHINE, infra_template.UPLOAD_STATE_MACHINE}
+    return machines[infra_template.ENROLMENT_STATE_MACHINE]["Properties"]
 
 
 def test_the_production_template_lints_clean(production):
@@ -221,3 +223,20 @@ def test_the_api_alone_learns_the_state_machine_arn(production):
             assert variables["ENROLMENT_STATE_MACHINE_ARN"] == {"Ref": "EnrolmentStateMachine"}
         else:
             assert "ENROLMENT_STATE_MACHINE_ARN" not in variables, name
+
+
+def test_the_recipient_upload_machine_loops_its_one_task_which_has_a_role_of_its_own(production):
+    from infra.resources import UPLOAD_WORKFLOW_FUNCTIONS
+
+    machine = production["Resources"][infra_template.UPLOAD_STATE_MACHINE]["Properties"]
+    assert machine["StateMachineType"] == "STANDARD"
+    assert placeholders(json.dumps(machine["Definition"])) == set(UPLOAD_WORKFLOW_FUNCTIONS) \
+        == set(machine["DefinitionSubstitutions"])
+    for state in machine["Definition"]["States"].values():
+        for retry in state.get("Retry", []):
+            assert isinstance(retry["IntervalSeconds"], int)
+    (name, function) = function_by_handler(production, "app.registry_process_upload_chunk")
+    assert function["Properties"]["Role"] == {"Fn::GetAtt": [infra_template.UPLOAD_TASK_ROLE, "Arn"]}
+    _, api = function_by_handler(production, infra_template.API_HANDLER)
+    assert api["Properties"]["Environment"]["Variables"]["RECIPIENT_UPLOAD_STATE_MACHINE_ARN"] == {
+        "Ref": infra_template.UPLOAD_STATE_MACHINE}
