@@ -30,7 +30,9 @@ from demo.batch import COLUMNS, build_batch, write_csv
 from demo.client import ApiClient
 from demo.registry import run_registry
 
-SECONDS_PER_DAY = 2.0
+SECONDS_PER_DAY = 4.0
+"""A simulated day lasts long enough that the local cloud's own queueing (one process runs every workflow
+task on a laptop) stays a small part of it; at 2 s the queue alone pushed cards past the 7-day deadline."""
 UPLOAD_PART_ROWS = 200
 """An agency tool sends a big file in parts; the API takes at most MAX_BATCH_ROWS per call."""
 assert UPLOAD_PART_ROWS <= MAX_BATCH_ROWS
