@@ -168,6 +168,22 @@ def ensure_state_machine(sfn: Any, name: str, definition: str, role_arn: str) ->
                                     type="STANDARD")["stateMachineArn"]
 
 
+def ensure_workflow(clients: Clients, machine_name: str, asl: Any, functions: dict[str, str],
+                    timings: dict[str, Any], role_name: str, stage_name: str, lambda_role: str, package: bytes,
+                    environment: dict[str, str]) -> str:
+    """A state machine, its task functions, and a role that may invoke those tasks and nothing else."""
+    substitutions = dict(timings)
+    for placeholder, function in functions.items():
+        substitutions[placeholder] = ensure_function(
+            clients.lambda_, function_name(stage_name, function), f"app.{function}",
+            lambda_role, package, environment)
+    task_arns = [substitutions[placeholder] for placeholder in functions]
+    states_role = ensure_role(clients.iam, role_name, STATES_TRUST,
+                              [_allow(["lambda:InvokeFunction"], task_arns + [f"{arn}:*" for arn in task_arns])])
+    return ensure_state_machine(clients.stepfunctions, machine_name,
+                                render_definition(asl.read_text(), substitutions), states_role)
+
+
 def deploy(clients: Clients, stage: Stage) -> dict[str, str]:
     settings: dict[str, str] = {}
     table_arns = []
@@ -191,28 +207,11 @@ def deploy(clients: Clients, stage: Stage) -> dict[str, str]:
     lambda_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-functions", LAMBDA_TRUST,
                               function_permissions(table_arns, key_arns, machine_arn, upload_machine_arn))
     package = code_package()
-    substitutions: dict[str, Any] = dict(stage.timings)
-    for placeholder, function in WORKFLOW_FUNCTIONS.items():
-        substitutions[placeholder] = ensure_function(
-            clients.lambda_, function_name(stage.name, function), f"app.{function}",
-            lambda_role, package, environment)
-
-    task_arns = [substitutions[placeholder] for placeholder in WORKFLOW_FUNCTIONS]
-    states_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-workflow", STATES_TRUST,
-                              [_allow(["lambda:InvokeFunction"], task_arns + [f"{arn}:*" for arn in task_arns])])
-    definition = render_definition(ENROLMENT_ASL.read_text(), substitutions)
-    settings["ENROLMENT_STATE_MACHINE_ARN"] = ensure_state_machine(
-        clients.stepfunctions, machine_name, definition, states_role)
-
-    upload_substitutions: dict[str, Any] = {name: stage.timings[name] for name in UPLOAD_TIMINGS}
-    for placeholder, function in UPLOAD_WORKFLOW_FUNCTIONS.items():
-        upload_substitutions[placeholder] = ensure_function(
-            clients.lambda_, function_name(stage.name, function), f"app.{function}",
-            lambda_role, package, environment)
-    upload_arns = [upload_substitutions[placeholder] for placeholder in UPLOAD_WORKFLOW_FUNCTIONS]
-    upload_role = ensure_role(clients.iam, f"{APP_NAME}-{stage.name}-recipient-upload", STATES_TRUST,
-                              [_allow(["lambda:InvokeFunction"], upload_arns + [f"{arn}:*" for arn in upload_arns])])
-    settings["RECIPIENT_UPLOAD_STATE_MACHINE_ARN"] = ensure_state_machine(
-        clients.stepfunctions, upload_machine_name,
-        render_definition(RECIPIENT_UPLOAD_ASL.read_text(), upload_substitutions), upload_role)
+    settings["ENROLMENT_STATE_MACHINE_ARN"] = ensure_workflow(
+        clients, machine_name, ENROLMENT_ASL, WORKFLOW_FUNCTIONS, dict(stage.timings),
+        f"{APP_NAME}-{stage.name}-workflow", stage.name, lambda_role, package, environment)
+    settings["RECIPIENT_UPLOAD_STATE_MACHINE_ARN"] = ensure_workflow(
+        clients, upload_machine_name, RECIPIENT_UPLOAD_ASL, UPLOAD_WORKFLOW_FUNCTIONS,
+        {name: stage.timings[name] for name in UPLOAD_TIMINGS},
+        f"{APP_NAME}-{stage.name}-recipient-upload", stage.name, lambda_role, package, environment)
     return settings

@@ -19,29 +19,28 @@ APP_NAME = "jakarta-one"
 ENROLMENT_ASL = ROOT / "step_functions" / "enrolment.asl.json"
 RECIPIENT_UPLOAD_ASL = ROOT / "step_functions" / "recipient_upload.asl.json"
 
-ENROLMENT_TABLE: dict[str, Any] = {
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-    "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "S"},
-        {"AttributeName": "state_shard", "AttributeType": "S"},
-        {"AttributeName": "state_since", "AttributeType": "S"},
-    ],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": STATE_INDEX,
-            "KeySchema": [
-                {"AttributeName": "state_shard", "KeyType": "HASH"},
-                {"AttributeName": "state_since", "KeyType": "RANGE"},
-            ],
+def pk_sk_table(index: tuple[str, str, str] | None = None) -> dict[str, Any]:
+    """A single-table design keyed ``pk``/``sk`` (strings), on demand, with at most one index
+    ``(name, hash attribute, range attribute)`` projecting every attribute."""
+    definition: dict[str, Any] = {
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk")],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if index is not None:
+        name, hash_key, range_key = index
+        definition["AttributeDefinitions"] += [{"AttributeName": attribute, "AttributeType": "S"}
+                                               for attribute in (hash_key, range_key)]
+        definition["GlobalSecondaryIndexes"] = [{
+            "IndexName": name,
+            "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"},
+                          {"AttributeName": range_key, "KeyType": "RANGE"}],
             "Projection": {"ProjectionType": "ALL"},
-        }
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
+        }]
+    return definition
+
+
+ENROLMENT_TABLE = pk_sk_table((STATE_INDEX, "state_shard", "state_since"))
 
 IDEMPOTENCY_TABLE: dict[str, Any] = {
     "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
@@ -49,43 +48,11 @@ IDEMPOTENCY_TABLE: dict[str, Any] = {
     "BillingMode": "PAY_PER_REQUEST",
 }
 
-AUDIT_TABLE: dict[str, Any] = {
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-    "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "S"},
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
+AUDIT_TABLE = pk_sk_table()
 """The PDP processing record: one partition per audit chain (see :mod:`chalicelib.audit.repository`).
 No expiry: an audit record is kept, not aged out."""
 
-REGISTRY_TABLE: dict[str, Any] = {
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-    "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "S"},
-        {"AttributeName": "agency", "AttributeType": "S"},
-        {"AttributeName": "code", "AttributeType": "S"},
-    ],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": AGENCY_INDEX,
-            "KeySchema": [
-                {"AttributeName": "agency", "KeyType": "HASH"},
-                {"AttributeName": "code", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
+REGISTRY_TABLE = pk_sk_table((AGENCY_INDEX, "agency", "code"))
 """The SMPT program registry (see :mod:`chalicelib.registry.repository`): one partition per program."""
 
 TIME_TO_LIVE: dict[str, str] = {"IDEMPOTENCY_TABLE": "expiration"}

@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from infra.deploy import table_name
 from infra.gateway import gateway_response_resources
@@ -215,17 +215,18 @@ def keys(stage: str) -> dict[str, Any]:
     }
 
 
-def definition_with_timings(timings: dict[str, int]) -> dict[str, Any]:
-    """The enrolment ASL with the timings rendered in and the Lambda ARNs left as placeholders."""
-    keep = {placeholder: "${" + placeholder + "}" for placeholder in WORKFLOW_FUNCTIONS}
-    return json.loads(render_definition(ENROLMENT_ASL.read_text(), {**timings, **keep}))
+def definition_with_timings(asl: Any, placeholders: Iterable[str], timings: dict[str, int]) -> dict[str, Any]:
+    """An ASL with the timings rendered in and the Lambda ARNs left as placeholders."""
+    keep = {placeholder: "${" + placeholder + "}" for placeholder in placeholders}
+    return json.loads(render_definition(asl.read_text(), {**timings, **keep}))
 
 
-def state_machine(stage: str, task_functions: dict[str, str], timings: dict[str, int]) -> dict[str, Any]:
-    """The Standard state machine (Express cannot wait 7 days) and a role that may call its tasks only."""
+def _workflow(machine_id: str, role_id: str, name: str, policy_name: str, definition: dict[str, Any],
+              task_functions: dict[str, str]) -> dict[str, Any]:
+    """A Standard state machine and a role that may invoke its own tasks and nothing else."""
     arns = [{"Fn::GetAtt": [resource, "Arn"]} for resource in task_functions.values()]
     return {
-        STATE_MACHINE_ROLE: {"Type": "AWS::IAM::Role", "Properties": {
+        role_id: {"Type": "AWS::IAM::Role", "Properties": {
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -234,52 +235,35 @@ def state_machine(stage: str, task_functions: dict[str, str], timings: dict[str,
                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
                 }],
             },
-            "Policies": [{"PolicyName": "InvokeTheEnrolmentTasks", "PolicyDocument": {
+            "Policies": [{"PolicyName": policy_name, "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arns}],
             }}],
         }},
-        ENROLMENT_STATE_MACHINE: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-            "StateMachineName": f"{APP_NAME}-{stage}-enrolment",
+        machine_id: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "StateMachineName": name,
             "StateMachineType": "STANDARD",
-            "RoleArn": {"Fn::GetAtt": [STATE_MACHINE_ROLE, "Arn"]},
-            "Definition": definition_with_timings(timings),
-            "DefinitionSubstitutions": {placeholder: {"Fn::GetAtt": [resource, "Arn"]}
-                                        for placeholder, resource in task_functions.items()},
-        }},
-    }
-
-
-def upload_state_machine(stage: str, task_functions: dict[str, str], timings: dict[str, int]) -> dict[str, Any]:
-    """The recipient-upload state machine (one chunk per step, looped) and a role that may call its task only."""
-    arns = [{"Fn::GetAtt": [resource, "Arn"]} for resource in task_functions.values()]
-    keep = {placeholder: "${" + placeholder + "}" for placeholder in UPLOAD_WORKFLOW_FUNCTIONS}
-    definition = json.loads(render_definition(RECIPIENT_UPLOAD_ASL.read_text(),
-                                              {**{name: timings[name] for name in UPLOAD_TIMINGS}, **keep}))
-    return {
-        UPLOAD_STATE_MACHINE_ROLE: {"Type": "AWS::IAM::Role", "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-                }],
-            },
-            "Policies": [{"PolicyName": "InvokeTheUploadTask", "PolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arns}],
-            }}],
-        }},
-        UPLOAD_STATE_MACHINE: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-            "StateMachineName": f"{APP_NAME}-{stage}-recipient-upload",
-            "StateMachineType": "STANDARD",
-            "RoleArn": {"Fn::GetAtt": [UPLOAD_STATE_MACHINE_ROLE, "Arn"]},
+            "RoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
             "Definition": definition,
             "DefinitionSubstitutions": {placeholder: {"Fn::GetAtt": [resource, "Arn"]}
                                         for placeholder, resource in task_functions.items()},
         }},
     }
+
+
+def state_machine(stage: str, task_functions: dict[str, str], timings: dict[str, int]) -> dict[str, Any]:
+    """The enrolment workflow: Standard, since Express cannot wait 7 days."""
+    return _workflow(ENROLMENT_STATE_MACHINE, STATE_MACHINE_ROLE, f"{APP_NAME}-{stage}-enrolment",
+                     "InvokeTheEnrolmentTasks", definition_with_timings(ENROLMENT_ASL, WORKFLOW_FUNCTIONS, timings),
+                     task_functions)
+
+
+def upload_state_machine(stage: str, task_functions: dict[str, str], timings: dict[str, int]) -> dict[str, Any]:
+    """The recipient-upload workflow: one chunk per step, looped."""
+    definition = definition_with_timings(RECIPIENT_UPLOAD_ASL, UPLOAD_WORKFLOW_FUNCTIONS,
+                                         {name: timings[name] for name in UPLOAD_TIMINGS})
+    return _workflow(UPLOAD_STATE_MACHINE, UPLOAD_STATE_MACHINE_ROLE, f"{APP_NAME}-{stage}-recipient-upload",
+                     "InvokeTheUploadTask", definition, task_functions)
 
 
 # ---------------------------------------------------------------- permissions of the functions

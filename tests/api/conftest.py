@@ -26,7 +26,7 @@ import pytest
 
 from chalicelib.access.roles import Role
 from demo.population import PopulationFactory, Resident
-from tests import identities
+from tests import identities, moto_guarantees
 
 REGION = "ap-southeast-3"
 BANK_PARTNER_ID = "BANKDKI"
@@ -121,20 +121,6 @@ def _cloud_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 
-def _dynamodb_as_the_local_cloud_serves_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An upload stores rows from several threads; in-process moto needs the local cloud's serialisation for that,
-    as real DynamoDB needs none. Undone with the monkeypatch, so other modules see moto as it was."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.responses import DynamoHandler
-
-    from localcloud import dynamodb_guarantees
-
-    monkeypatch.setattr(dynamodb_guarantees, "_installed", False)
-    monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action)
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", DynamoDBBackend.transact_write_items)
-    dynamodb_guarantees.install()
-
-
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
     """A freshly deployed stage and a client for it, shared by the tests of one module."""
@@ -159,7 +145,7 @@ def api() -> Iterator[Api]:
     }
     with pytest.MonkeyPatch.context() as monkeypatch:
         _cloud_environment(monkeypatch)
-        _dynamodb_as_the_local_cloud_serves_it(monkeypatch)
+        moto_guarantees.install_for(monkeypatch)
         with mock_aws():
             wiring.reset()
             settings = deploy(Clients.from_session(boto3.session.Session()),

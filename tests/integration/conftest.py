@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.responses import DynamoHandler
-
-from localcloud import dynamodb_guarantees
 from localcloud.cloud import JAKARTA_REGION, free_port, wait_for_port
+from tests import moto_guarantees
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -34,13 +31,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def dynamodb_guarantees_installed(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """``dynamodb_guarantees.install()`` for this test only; gives moto's methods as they were."""
-    before = {"call_action": DynamoHandler.call_action,
-              "transact_write_items": DynamoDBBackend.transact_write_items}
-    monkeypatch.setattr(dynamodb_guarantees, "_installed", False)
-    monkeypatch.setattr(DynamoHandler, "call_action", before["call_action"])
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", before["transact_write_items"])
-    dynamodb_guarantees.install()
-    return before
+    return moto_guarantees.install_for(monkeypatch)
 
 
 @pytest.fixture(scope="module")
